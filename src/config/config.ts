@@ -1,0 +1,207 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** Typed configuration from the environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Real PostgreSQL when set; otherwise the embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  logLevel: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** HTTP worker processes (PostgreSQL only; PGlite is single-process). */
+  workers: number;
+  dbPoolSize: number;
+  /** How long a request waits for a pooled connection before answering 503. */
+  dbAcquireTimeoutMs: number;
+  /** Public base URL used in Location headers and Bundle links. */
+  baseUrl?: string;
+  shutdownTimeoutMs: number;
+  /** `iss` of access tokens and base of the token URL; defaults to `baseUrl`, then the listening URL. */
+  authIssuer?: string;
+  /** Lifetime of issued access tokens (at most 15 minutes). */
+  tokenTtlSeconds: number;
+  tokenSigningAlg: 'ES384' | 'RS384';
+  /** A new signing key is made when the newest one is older than this. */
+  signingKeyRotationSeconds: number;
+  /** External identity provider whose tokens carry a patient's national id. */
+  patientIdpIssuer?: string;
+  patientIdpJwksUrl?: string;
+  patientIdpJwksFile?: string;
+  /** Expected `aud` of patient IdP tokens; defaults to the auth issuer. */
+  patientIdpAudience?: string;
+  patientIdpNationalIdClaim: string;
+  /** Browser origins allowed by CORS; empty means none. */
+  corsOrigins: string[];
+  /** Requests per client per minute; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Opaque operator credential for the client admin API (at least 32 characters). */
+  adminBootstrapToken?: string;
+  /** Development client and patient-IdP keys in `dataDir` (never when NODE_ENV=production). */
+  developmentCredentials: boolean;
+  /** Most entries of a Bundle processed synchronously; more need `Prefer: respond-async`. */
+  bundleMaxEntries: number;
+  /** How often the async Bundle worker looks for queued jobs. */
+  jobPollIntervalMs: number;
+  /** A running job whose worker has not renewed its lease for this long is reclaimed. */
+  jobLeaseMs: number;
+  /** How long an Idempotency-Key answer is kept. */
+  idempotencyTtlHours: number;
+  /** National identifier schemes checked and kept unique (names from shared/national-id). */
+  nationalIdSchemes: string[];
+  /**
+   * Registry-aware writes (issue 5): `strict` (national production) — clinical references must resolve to
+   * active registry entries that existed before the write; `open` — they may also point to entries created
+   * in the same transaction, and Patients without a national id get a temporary one; `off` — no checks.
+   * REGISTRY_MODE; default `strict` when NODE_ENV=production, otherwise `off`.
+   */
+  registryMode: 'strict' | 'open' | 'off';
+  /**
+   * National profiles (fhir-profiles/): `enforce` applies them to every resource of their types,
+   * `claimed` only to resources that claim one in meta.profile, `off` never.
+   * NATIONAL_PROFILES=on|claimed|off|auto; auto (default) is `enforce` when REGISTRY_MODE=strict, else `claimed`.
+   */
+  nationalProfiles: 'enforce' | 'claimed' | 'off';
+  /** ePrescription: validity when the MedicationRequest names none, and the longest allowed (days). */
+  prescriptionValidityDays: number;
+  prescriptionMaxValidityDays: number;
+  /** ePrescription: how long a pharmacy's claim ($accept) holds before the Task is ready again. */
+  prescriptionLeaseMinutes: number;
+  /** ePrescription: how often the expiry job looks for ended validity periods and leases. */
+  prescriptionExpiryIntervalMs: number;
+  /** ePrescription: HMAC key (hex, >= 64 chars) for claim secrets; default: a random key kept in the database. */
+  prescriptionSecretKey?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseBytes(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  return Math.floor(Number(m[1]) * factor);
+}
+
+function nationalProfilesMode(raw: string | undefined, registryMode: string | undefined, problems: string[]): Config['nationalProfiles'] {
+  const value = (raw || 'auto').toLowerCase();
+  if (value === 'on') return 'enforce';
+  if (value === 'claimed' || value === 'off') return value;
+  if (value !== 'auto') problems.push(`NATIONAL_PROFILES=${JSON.stringify(raw)} must be one of on, claimed, off, auto`);
+  return registryMode === 'strict' ? 'enforce' : 'claimed';
+}
+
+function registryModeOf(env: NodeJS.ProcessEnv, problems: string[]): Config['registryMode'] {
+  const raw = env.REGISTRY_MODE || (env.NODE_ENV === 'production' ? 'strict' : 'off');
+  if (raw === 'strict' || raw === 'open' || raw === 'off') return raw;
+  problems.push(`REGISTRY_MODE=${JSON.stringify(raw)} must be one of strict, open, off`);
+  return 'off';
+}
+
+/** Reads every setting and reports all bad values at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let bodyLimitBytes = 50 * 1024 * 1024;
+  if (env.BODY_LIMIT) {
+    const parsed = parseBytes(env.BODY_LIMIT);
+    if (parsed === undefined || parsed < 1024) problems.push(`BODY_LIMIT=${JSON.stringify(env.BODY_LIMIT)} must be a size such as 50mb (at least 1kb)`);
+    else bodyLimitBytes = parsed;
+  }
+  const baseUrl = env.BASE_URL || undefined;
+  if (baseUrl && !/^https?:\/\/[^\s]+$/.test(baseUrl)) problems.push('BASE_URL must be an http(s) URL');
+
+  const knownSchemes = ['bg-egn', 'bg-lnch', 'cz-rc', 'vn-cccd'];
+  const nationalIdSchemes = (env.NATIONAL_ID_SCHEMES ?? knownSchemes.join(','))
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const name of nationalIdSchemes) {
+    if (!knownSchemes.includes(name)) problems.push(`NATIONAL_ID_SCHEMES: unknown scheme '${name}' (known: ${knownSchemes.join(', ')})`);
+  }
+
+  const httpUrl = (name: string): string | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    if (!/^https?:\/\/[^\s]+$/.test(raw)) problems.push(`${name} must be an http(s) URL`);
+    return raw.replace(/\/$/, '');
+  };
+  const tokenSigningAlg = env.TOKEN_SIGNING_ALG || 'ES384';
+  if (tokenSigningAlg !== 'ES384' && tokenSigningAlg !== 'RS384') problems.push('TOKEN_SIGNING_ALG must be ES384 or RS384');
+  const adminBootstrapToken = env.ADMIN_BOOTSTRAP_TOKEN || undefined;
+  if (adminBootstrapToken && adminBootstrapToken.length < 32) problems.push('ADMIN_BOOTSTRAP_TOKEN must be at least 32 characters');
+  const patientIdpIssuer = env.PATIENT_IDP_ISSUER || undefined;
+  const patientIdpJwksUrl = httpUrl('PATIENT_IDP_JWKS_URL');
+  const patientIdpJwksFile = env.PATIENT_IDP_JWKS_FILE ? path.resolve(env.PATIENT_IDP_JWKS_FILE) : undefined;
+  if (patientIdpIssuer && !patientIdpJwksUrl && !patientIdpJwksFile) problems.push('PATIENT_IDP_ISSUER needs PATIENT_IDP_JWKS_URL or PATIENT_IDP_JWKS_FILE');
+  const production = env.NODE_ENV === 'production';
+
+  const config: Config = {
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    logLevel,
+    bodyLimitBytes,
+    workers: int('WORKERS', os.availableParallelism?.() ?? os.cpus().length, 1, 256),
+    dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),
+    dbAcquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', 5000, 1, 600000),
+    baseUrl: baseUrl?.replace(/\/$/, ''),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    authIssuer: httpUrl('AUTH_ISSUER'),
+    tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 300, 30, 900),
+    tokenSigningAlg: tokenSigningAlg as Config['tokenSigningAlg'],
+    signingKeyRotationSeconds: int('SIGNING_KEY_ROTATION_SECONDS', 86400, 60, 365 * 86400),
+    patientIdpIssuer,
+    patientIdpJwksUrl,
+    patientIdpJwksFile,
+    patientIdpAudience: env.PATIENT_IDP_AUDIENCE || undefined,
+    patientIdpNationalIdClaim: env.PATIENT_IDP_NATIONAL_ID_CLAIM || 'national_id',
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    adminBootstrapToken,
+    developmentCredentials: !production && env.DEVELOPMENT_CREDENTIALS !== 'off',
+    bundleMaxEntries: int('BUNDLE_MAX_ENTRIES', 5000, 1, 1000000),
+    jobPollIntervalMs: int('JOB_POLL_INTERVAL_MS', 500, 10, 600000),
+    jobLeaseMs: int('JOB_LEASE_MS', 60000, 1000, 3600000),
+    idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 24, 8760),
+    nationalIdSchemes,
+    registryMode: registryModeOf(env, problems),
+    nationalProfiles: nationalProfilesMode(env.NATIONAL_PROFILES, env.REGISTRY_MODE, problems),
+    prescriptionValidityDays: int('PRESCRIPTION_VALIDITY_DAYS', 30, 1, 3650),
+    prescriptionMaxValidityDays: int('PRESCRIPTION_MAX_VALIDITY_DAYS', 365, 1, 3650),
+    prescriptionLeaseMinutes: int('PRESCRIPTION_LEASE_MINUTES', 30, 1, 24 * 60),
+    prescriptionExpiryIntervalMs: int('PRESCRIPTION_EXPIRY_INTERVAL_MS', 60000, 100, 86400000),
+    prescriptionSecretKey: env.PRESCRIPTION_SECRET_KEY || undefined,
+  };
+  if (config.prescriptionValidityDays > config.prescriptionMaxValidityDays) problems.push('PRESCRIPTION_VALIDITY_DAYS must not exceed PRESCRIPTION_MAX_VALIDITY_DAYS');
+  if (config.prescriptionSecretKey && !/^[0-9a-fA-F]{64,}$/.test(config.prescriptionSecretKey)) problems.push('PRESCRIPTION_SECRET_KEY must be at least 64 hex characters');
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
