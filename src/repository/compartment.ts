@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import type { Db } from './db';
+import type { Tx } from './transaction';
+import { guarded } from './transaction';
+
+/**
+ * Of the given resources, those in the compartment of Patient/{patientId}:
+ * the patient itself, or a resource whose compartment parameters reference it
+ * (read from the search index written with the resource).
+ */
+export async function inPatientCompartment(
+  db: Db | Tx,
+  refs: { resourceType: string; id: string; params: string[] }[],
+  patientId: string,
+): Promise<Set<string>> {
+  const keep = new Set<string>();
+  const others = refs.filter((r) => {
+    if (r.resourceType === 'Patient' && r.id === patientId) {
+      keep.add(`Patient/${patientId}`);
+      return false;
+    }
+    return r.params.length > 0;
+  });
+  if (others.length === 0) return keep;
+  return guarded(async () => {
+    const rows = await db
+      .selectFrom('search_reference' as never)
+      .select([sql<string>`resource_type`.as('resource_type'), sql<string>`resource_id`.as('resource_id')])
+      .where(sql<boolean>`target_type = 'Patient' and target_id = ${patientId}`)
+      .where(
+        sql<boolean>`(${sql.join(
+          others.map((r) => sql`(resource_type = ${r.resourceType} and resource_id = ${r.id} and param in (${sql.join(r.params.map((p) => sql`${p}`))}))`),
+          sql` or `,
+        )})`,
+      )
+      .execute();
+    for (const r of rows as { resource_type: string; resource_id: string }[]) keep.add(`${r.resource_type}/${r.resource_id}`);
+    return keep;
+  });
+}

@@ -1,0 +1,52 @@
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Database } from './schema';
+
+export type Db = Kysely<Database>;
+
+export interface DbOptions {
+  databaseUrl?: string;
+  /** Directory of the embedded database; undefined means in memory. */
+  dataDir?: string;
+  poolSize?: number;
+  acquireTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface DbHandle {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+/** Real PostgreSQL when a URL is given, otherwise the embedded PGlite. */
+export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
+  if (opts.databaseUrl) {
+    const pool = new Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30000,
+    });
+    // Without a listener node-postgres crashes the process when an idle client
+    // loses its server (e.g. PostgreSQL restarts); the pool replaces the client.
+    pool.on('error', (err) => opts.logger?.warn({ err: { message: err.message } }, 'idle database client lost'));
+    // A checked-out client whose server goes away emits 'error' too; unheard, it
+    // would crash the process. The query in flight fails on its own and is mapped to 503.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => opts.logger?.warn({ err: { message: err.message } }, 'database connection lost'));
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+  await pglite.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,36 @@
+import { FhirError } from '../errors/fhir-error';
+
+/**
+ * Raw driver errors never cross the repository: connection loss and pool
+ * exhaustion become 503 with Retry-After; the rest are rethrown as they are
+ * (and end up as a 500 with a correlation id, because they are bugs).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300', '53400']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isRetryable(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === '40001' || code === '40P01';
+}
+
+export function isUnavailable(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(
+    message,
+  );
+}
+
+export function mapDriverError(err: unknown): unknown {
+  if (err instanceof FhirError) return err;
+  if (isUnavailable(err)) return FhirError.unavailable('The database is unavailable; retry shortly');
+  // Still conflicting after the bounded retries in inTransaction: nothing was stored; the client may retry.
+  if (isRetryable(err)) return FhirError.unavailable('Concurrent updates conflicted; nothing was stored, retry shortly');
+  return err;
+}

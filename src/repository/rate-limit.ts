@@ -1,0 +1,30 @@
+import type { Db } from './db';
+
+export interface RateLimitWindowRow {
+  client_id: string;
+  window_start: Date | string;
+  count: number;
+}
+
+export type RateLimitTables = {
+  rate_limit_window: RateLimitWindowRow;
+};
+
+/**
+ * Counts one request in the client's fixed window and returns the new count;
+ * one upsert, so concurrent processes never lose an increment.
+ */
+export async function incrementWindow(db: Db, clientId: string, windowStart: Date): Promise<number> {
+  const row = await db
+    .withTables<RateLimitTables>()
+    .insertInto('rate_limit_window')
+    .values({ client_id: clientId, window_start: windowStart, count: 1 })
+    .onConflict((oc) => oc.columns(['client_id', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_limit_window.count', '+', 1) })))
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function deleteWindowsBefore(db: Db, clientId: string, before: Date): Promise<void> {
+  await db.withTables<RateLimitTables>().deleteFrom('rate_limit_window').where('client_id', '=', clientId).where('window_start', '<', before).execute();
+}
