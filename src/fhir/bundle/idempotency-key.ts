@@ -1,0 +1,117 @@
+// Idempotent resubmission with the `Idempotency-Key` header
+// (https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/).
+import { createHash, randomUUID } from 'node:crypto';
+import { FhirError } from '../../errors/fhir-error';
+import { outcomeFromError } from '../../errors/operation-outcome';
+import { mapDriverError } from '../../repository/driver-errors';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyRow } from '../../repository/idempotency';
+import type { Db } from '../../repository/db';
+import type { Tx } from '../../repository/transaction';
+import { stringifyJson } from '../../shared/json';
+import type { FhirContext } from '../context';
+import type { FhirRequest, FhirResponse } from '../request';
+
+/** An unanswered claim older than this is taken to be from a dead process and taken over. */
+const CLAIM_LEASE_MS = 10 * 60_000;
+/** How long a retry waits for a concurrent twin before answering 409. */
+const WAIT_FOR_TWIN_MS = 15_000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Headers that change what the request does, so they belong to its fingerprint. */
+const FINGERPRINT_HEADERS = ['if-none-exist', 'if-match', 'prefer'];
+
+/** The claim a handler may settle inside its own write transaction (one commit for data and answer). */
+export interface IdempotencyClaim {
+  /** Stores the answer; false when the claim is no longer ours (then roll back). */
+  complete(executor: Db | Tx, response: FhirResponse): Promise<boolean>;
+}
+
+export type IdempotentHandler = (ctx: FhirContext, req: FhirRequest, claim?: IdempotencyClaim) => Promise<FhirResponse>;
+
+/** Keys are scoped to method and path, e.g. `POST /` or `POST /Patient`. */
+export function defaultScope(req: FhirRequest): string {
+  return `${req.method} /${req.params.type ?? ''}`;
+}
+
+function fingerprint(req: FhirRequest, scope: string): string {
+  const hash = createHash('sha256');
+  hash.update(scope).update('\n').update(req.query.toString()).update('\n');
+  for (const h of FINGERPRINT_HEADERS) hash.update(`${h}:${req.headers[h] ?? ''}\n`);
+  hash.update(req.body === undefined ? '' : stringifyJson(req.body));
+  return hash.digest('hex');
+}
+
+function toStored(response: FhirResponse): { status: number; headers: string; body: string | null } {
+  const body = response.rawBody ?? (response.body !== undefined ? stringifyJson(response.body) : null);
+  return { status: response.status, headers: JSON.stringify(response.headers ?? {}), body };
+}
+
+function replay(row: IdempotencyRow): FhirResponse {
+  const headers = { ...(JSON.parse(row.headers ?? '{}') as Record<string, string>), 'Idempotency-Replayed': 'true' };
+  return { status: row.status!, headers, rawBody: row.body ?? undefined };
+}
+
+/**
+ * Wraps a handler: the first request with a key runs and its answer (status,
+ * headers, body) is stored for `idempotencyTtlHours`; a retry with the same key
+ * and the same request gets that answer without running again; the same key
+ * with a different request is 422. The row's primary key is the lock, so this
+ * holds across processes. 5xx answers are not stored: the retry runs again.
+ */
+export function idempotent(handler: IdempotentHandler, scopeOf: (req: FhirRequest) => string = defaultScope): IdempotentHandler {
+  return async (ctx, req) => {
+    const key = req.headers['idempotency-key'];
+    if (key === undefined) return handler(ctx, req);
+    if (!KEY_PATTERN.test(key)) {
+      throw FhirError.badRequest('Idempotency-Key must be 1-255 visible ASCII characters', { code: 'NHIS-1620' });
+    }
+    const scope = scopeOf(req);
+    const requestHash = fingerprint(req, scope);
+    const token = randomUUID();
+    const deadline = Date.now() + WAIT_FOR_TWIN_MS;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      const now = ctx.clock.now();
+      const row = await claimIdempotencyKey(ctx.db, {
+        scope,
+        key,
+        requestHash,
+        claimToken: token,
+        now,
+        leaseUntil: new Date(now.getTime() + CLAIM_LEASE_MS),
+        expiresAt: new Date(now.getTime() + ctx.config.idempotencyTtlHours * 3_600_000),
+      });
+      if (row.requestHash !== requestHash) {
+        throw FhirError.unprocessable(`Idempotency-Key '${key}' was already used for a different request to ${scope}`, { code: 'NHIS-1621' });
+      }
+      if (row.claimToken === token) break;
+      if (row.status !== null) return replay(row);
+      if (Date.now() > deadline) {
+        throw FhirError.conflict(`A request with Idempotency-Key '${key}' is still being processed; retry later`, {
+          code: 'NHIS-1622',
+          headers: { 'Retry-After': '2' },
+        });
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+
+    const claim: IdempotencyClaim = {
+      complete: (executor, response) => completeIdempotencyKey(executor, scope, key, token, toStored(response)),
+    };
+    let response: FhirResponse;
+    try {
+      response = await handler(ctx, req, claim);
+    } catch (err) {
+      const mapped = mapDriverError(err);
+      if (mapped instanceof FhirError && mapped.status < 500) {
+        // A client error is the answer to this request: replay it too.
+        await claim.complete(ctx.db, { status: mapped.status, headers: mapped.headers, body: outcomeFromError(mapped) }).catch(() => undefined);
+      } else {
+        await releaseIdempotencyKey(ctx.db, scope, key, token).catch(() => undefined);
+      }
+      throw err;
+    }
+    // No-op when the handler already stored the answer inside its transaction.
+    if (response.status < 500) await claim.complete(ctx.db, response);
+    else await releaseIdempotencyKey(ctx.db, scope, key, token);
+    return response;
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * References inside a resource, wherever they are: nested backbone elements,
+ * extensions (valueReference), contained resources. A FHIR `Reference` is the
+ * only datatype with an element named `reference` holding a string, so every
+ * string under a `reference` key is one. Only `Reference.reference` is
+ * rewritten; `uri`/`url` elements (Attachment.url, valueUri, narrative links)
+ * are left as sent (the spec makes rewriting those optional).
+ * https://hl7.org/fhir/R4/bundle.html#references
+ */
+export interface FoundReference {
+  value: string;
+  /** FHIRPath-like location relative to the resource, e.g. `participant[0].individual.reference`. */
+  path: string;
+}
+
+type Json = unknown;
+
+function walk(node: Json, path: string, visit: (value: string, path: string) => string | undefined): Json {
+  if (Array.isArray(node)) {
+    let copy: Json[] | undefined;
+    node.forEach((item, i) => {
+      const next = walk(item, `${path}[${i}]`, visit);
+      if (next !== item) (copy ??= [...node])[i] = next;
+    });
+    return copy ?? node;
+  }
+  if (node === null || typeof node !== 'object' || !isPlainObject(node)) return node;
+  let copy: Record<string, Json> | undefined;
+  for (const [key, value] of Object.entries(node as Record<string, Json>)) {
+    const childPath = path ? `${path}.${key}` : key;
+    let next: Json;
+    if (key === 'reference' && typeof value === 'string') next = visit(value, childPath) ?? value;
+    else next = walk(value, childPath, visit);
+    if (next !== value) (copy ??= { ...(node as Record<string, Json>) })[key] = next;
+  }
+  return copy ?? node;
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Every Reference.reference string in the resource. */
+export function findReferences(resource: Json): FoundReference[] {
+  const found: FoundReference[] = [];
+  walk(resource, '', (value, path) => {
+    found.push({ value, path });
+    return undefined;
+  });
+  return found;
+}
+
+/**
+ * A copy of `resource` in which `replace` may swap each reference string
+ * (return undefined to keep it). Untouched subtrees are shared, not copied.
+ */
+export function rewriteReferences<T>(resource: T, replace: (value: string, path: string) => string | undefined): T {
+  return walk(resource, '', replace) as T;
+}
+
+/** `urn:uuid:...` / `urn:oid:...`: identities that only mean something inside this Bundle. */
+export function isBundleLocalUrl(value: string): boolean {
+  return /^urn:(uuid|oid):/i.test(value);
+}
+
+/** `Patient?identifier=sys|val`: a conditional reference, resolved by search. */
+export function parseConditionalReference(value: string): { type: string; criteria: string } | undefined {
+  const m = /^([A-Z][A-Za-z]+)\?(.+)$/.exec(value);
+  return m ? { type: m[1], criteria: m[2] } : undefined;
+}

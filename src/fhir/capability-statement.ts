@@ -1,0 +1,68 @@
+// https://hl7.org/fhir/R4/capabilitystatement.html — generated from the route table.
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
+import { RESOURCE_TYPES } from '../shared/resource-types';
+import { FHIR_ROUTES, FhirRoute } from './routes';
+
+export interface CapabilityOptions {
+  baseUrl: string;
+  version: string;
+  /** Search parameters the search engine supports for a type. */
+  searchParams?: (resourceType: string) => CapabilityStatementRestResourceSearchParam[];
+  /** Extra routes mounted beside the FHIR table (e.g. transaction at `POST /`). */
+  extraRoutes?: Pick<FhirRoute, 'interaction' | 'level' | 'operation' | 'types'>[];
+}
+
+type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
+
+export function buildCapabilityStatement(opts: CapabilityOptions, now = new Date()): CapabilityStatement {
+  const routes = [...FHIR_ROUTES, ...(opts.extraRoutes ?? [])];
+  const typeRoutes = routes.filter((r) => r.level !== 'system');
+  const interactionCodes = [...new Set(typeRoutes.filter((r) => r.interaction !== 'operation').map((r) => r.interaction))];
+  const hasConditionalCreate = true; // create honours If-None-Exist
+  const typeOps = (type: string) => [...new Set(typeRoutes.filter((r) => r.operation && (!r.types || r.types.includes(type))).map((r) => r.operation!))];
+  const systemRoutes = routes.filter((r) => r.level === 'system');
+
+  const resources: CapabilityStatementRestResource[] = RESOURCE_TYPES.map((type) => ({
+    // RESOURCE_TYPES is read from the R4 definitions, so every entry is a resource type.
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: interactionCodes
+      .filter((c) => !c.startsWith('conditional-') && c !== 'search-compartment')
+      .map((code) => ({ code: code as TypeInteraction })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: hasConditionalCreate,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: interactionCodes.includes('conditional-update'),
+    conditionalDelete: interactionCodes.includes('conditional-delete') ? 'single' : 'not-supported',
+    searchParam: opts.searchParams?.(type),
+    operation: typeOps(type).map((name) => ({ name, definition: `http://hl7.org/fhir/OperationDefinition/Resource-${name}` })),
+  }));
+
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: now.toISOString(),
+    publisher: 'OpenNHIS',
+    kind: 'instance',
+    software: { name: 'OpenNHIS', version: opts.version },
+    implementation: { description: 'OpenNHIS national health information exchange', url: opts.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json'],
+    rest: [
+      {
+        mode: 'server',
+        resource: resources,
+        // POST / serves both transaction and batch Bundles.
+        interaction: [...new Set(systemRoutes.filter((r) => r.interaction !== 'operation').flatMap((r) => (r.interaction === 'transaction' ? ['transaction', 'batch'] : [r.interaction])))].map((code) => ({
+          code: code as 'transaction' | 'batch' | 'search-system' | 'history-system',
+        })),
+        operation: [...new Set(systemRoutes.filter((r) => r.operation).map((r) => r.operation!))].map((name) => ({
+          name,
+          definition: `http://hl7.org/fhir/OperationDefinition/Resource-${name}`,
+        })),
+      },
+    ],
+  };
+}

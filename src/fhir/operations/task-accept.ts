@@ -1,0 +1,33 @@
+// ePrescription: POST [base]/Task/{id}/$accept?ac=<access code>
+// (model: https://gemspec.gematik.de/docs/gemSpec/gemSpec_FD_eRp/ — Task $accept)
+import { acceptPrescription } from '../../domain/prescription/claim';
+import type { FhirContext } from '../context';
+import type { FhirRequest, FhirResponse } from '../request';
+import { requireValidId } from '../resource-body';
+import { NO_STORE } from './prescription-body';
+
+/**
+ * 200: a Parameters with the Task, the claim `secret` (known only to this
+ * pharmacy; the same on a retry) and `leaseExpires`. 401 no token, 403 wrong
+ * access code or not a pharmacy, 404 unknown Task, 409 claimed by another
+ * pharmacy or not ready (naming the state), 410 validity ended.
+ */
+export async function taskAccept(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const id = requireValidId(req.params.id);
+  const result = await acceptPrescription(ctx, req.principal, id, req.query.get('ac'), req.requestId);
+  const task = result.task ?? undefined;
+  return {
+    status: 200,
+    headers: { ...NO_STORE },
+    body: {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'secret', valueString: result.secret },
+        { name: 'leaseExpires', valueInstant: result.row.leaseExpiresAt?.toISOString() },
+        { name: 'prescriptionNumber', valueString: result.row.number },
+        { name: 'medicationRequest', valueReference: { reference: `MedicationRequest/${result.row.medicationRequestId}` } },
+        ...(task ? [{ name: 'task', resource: task.resource }] : [{ name: 'task', valueReference: { reference: `Task/${id}` } }]),
+      ],
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Interaction } from '../auth/decide';
+import { auditOutcomeForStatus, buildAuditEvent } from '../domain/audit/build-audit-event';
+import { recordAudit, recordAuditAlone } from '../domain/audit/record-audit';
+import { isFhirError } from '../errors/fhir-error';
+import { accessInteraction, patientIdsOf } from './access';
+import type { AuditWrite, FhirContext } from './context';
+import type { FhirRequest, FhirResponse } from './request';
+import type { FhirRoute } from './routes';
+
+/**
+ * The audit trail of one request (IHE BALP): a write is audited inside its
+ * own transaction (through `auditWrite`); everything else — reads, searches,
+ * refusals, failures — once the outcome is known. If that audit cannot be
+ * stored the request fails: no access goes unrecorded.
+ */
+export interface RequestAudit {
+  auditWrite: AuditWrite;
+  afterSuccess(out: FhirResponse): Promise<void>;
+  afterFailure(err: unknown): Promise<void>;
+}
+
+function resourceTypeOf(route: FhirRoute, req: FhirRequest): string | undefined {
+  if (req.params.compartmentType) return req.params.compartmentType;
+  if (req.params.type) return req.params.type;
+  const body = req.body as { resourceType?: unknown } | undefined;
+  return typeof body?.resourceType === 'string' ? body.resourceType : route.interaction === 'transaction' ? 'Bundle' : undefined;
+}
+
+function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
+  const ids = new Set<string>(req.access?.patientCompartment ? [req.access.patientCompartment] : []);
+  if (req.params.type === 'Patient' && req.params.id) ids.add(req.params.id);
+  for (const key of ['patient', 'subject']) {
+    for (const v of req.query.getAll(key)) {
+      const m = /(?:^|\/)(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v);
+      if (m && (key === 'patient' || v.includes('Patient/'))) ids.add(m[1]);
+    }
+  }
+  if (out.rawBody !== undefined && out.rawBody.length < 1_000_000) {
+    try {
+      for (const id of patientIdsOf(JSON.parse(out.rawBody))) ids.add(id);
+    } catch {
+      /* not a single resource */
+    }
+  }
+  const body = out.body as { resourceType?: string; entry?: { resource?: unknown }[] } | undefined;
+  if (body?.resourceType === 'Bundle' && Array.isArray(body.entry)) {
+    for (const e of body.entry) for (const id of patientIdsOf(e.resource)) ids.add(id);
+  } else if (body) {
+    for (const id of patientIdsOf(body)) ids.add(id);
+  }
+  return [...ids].slice(0, 100);
+}
+
+export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: FhirRequest, clientIp: string | undefined): RequestAudit {
+  const interaction: Interaction = accessInteraction(route) ?? (route.interaction === 'transaction' ? 'create' : 'operation');
+  let auditedInTx = false;
+  const base = () => ({
+    principal: req.principal,
+    interaction,
+    resourceType: resourceTypeOf(route, req),
+    operation: route.operation ? `$${route.operation}` : undefined,
+    query: req.query.toString() || undefined,
+    requestId: req.requestId,
+    clientIp,
+    when: ctx.clock.now(),
+  });
+  return {
+    auditWrite: async (tx, write) => {
+      auditedInTx = true;
+      const event = buildAuditEvent({ ...base(), resourceType: write.resourceType, id: write.id, versionId: write.versionId, patientIds: write.patientIds, outcome: 'success' });
+      await recordAudit(ctx, tx, event);
+    },
+    async afterSuccess(out) {
+      if (auditedInTx || !req.principal) return;
+      const event = buildAuditEvent({ ...base(), id: req.params.id, patientIds: patientsOfResponse(req, out), outcome: auditOutcomeForStatus(out.status) });
+      await recordAuditAlone(ctx, event);
+    },
+    async afterFailure(err) {
+      if (!req.principal) return;
+      const status = isFhirError(err) ? err.status : 500;
+      const event = buildAuditEvent({
+        ...base(),
+        id: req.params.id,
+        patientIds: req.access?.patientCompartment ? [req.access.patientCompartment] : [],
+        outcome: auditOutcomeForStatus(status),
+        outcomeDescription: isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
+      });
+      try {
+        await recordAuditAlone(ctx, event);
+      } catch (auditErr) {
+        ctx.logger.error({ reqId: req.requestId, err: { message: (auditErr as Error).message } }, 'could not record the audit of a failed request');
+      }
+    },
+  };
+}

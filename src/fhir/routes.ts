@@ -1,0 +1,116 @@
+import { asyncCancel, asyncStatus } from './async/async-status';
+import { bundleInteraction } from './bundle/bundle-interaction';
+import { idempotent } from './bundle/idempotency-key';
+import { filterBundleToCompartment, narrowQuery } from './access';
+import type { FhirContext } from './context';
+import { create } from './interactions/create';
+import { conditionalDelete, deleteInstance } from './interactions/delete';
+import { historyInstance, historySystem, historyType } from './interactions/history';
+import { read } from './interactions/read';
+import { conditionalUpdate, update } from './interactions/update';
+import { validateOperation } from './interactions/validate';
+import { vread } from './interactions/vread';
+import { medicationRequestTimeline } from './operations/medication-request-timeline';
+import { prescribeOperation } from './operations/prescription-prescribe';
+import { taskAbort } from './operations/task-abort';
+import { taskAccept } from './operations/task-accept';
+import { taskClose } from './operations/task-close';
+import { taskDispense } from './operations/task-dispense';
+import { taskReject } from './operations/task-reject';
+import { patientIhePix } from './operations/patient-ihe-pix';
+import { patientMatch } from './operations/patient-match';
+import { patientMerge } from './operations/patient-merge';
+import { shippedConformanceRead, structureDefinitionRead } from './operations/structure-definition-read';
+import { valueSetExpand } from './operations/terminology-expand';
+import { codeSystemLookup } from './operations/terminology-lookup';
+import { valueSetValidateCode } from './operations/terminology-validate-code';
+import type { FhirRequest, FhirResponse } from './request';
+
+export type Handler = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
+
+/**
+ * The FHIR route table: the one list that express registration, the
+ * CapabilityStatement and the OpenAPI check are all derived from, so what we
+ * advertise cannot drift from what we serve.
+ */
+export interface FhirRoute {
+  method: FhirRequest['method'];
+  /** express 5 path, relative to the FHIR base. */
+  path: string;
+  /** FHIR interaction code (restful-interaction value set) or `operation`. */
+  interaction: string;
+  level: 'system' | 'type' | 'instance';
+  /** For operations: the operation name without `$`. */
+  operation?: string;
+  /**
+   * The resource types a `:type` route serves (an operation defined on one type); any other type
+   * in the URL is 404. Absent: every type. The OpenAPI document and CapabilityStatement follow it.
+   */
+  types?: readonly string[];
+  handler: Handler;
+}
+
+/** Searches run confined to what the caller may see: its patient compartment, its granular scopes. */
+const confined =
+  (run: Handler): Handler =>
+  async (ctx, req) => {
+    const narrowed: FhirRequest = { ...req, query: narrowQuery(req.access, req.query) };
+    const out = await run(ctx, narrowed);
+    await filterBundleToCompartment(ctx, req.access, out.body);
+    return out;
+  };
+const searchType: Handler = confined((ctx, req) =>
+  req.access?.patientCompartment
+    ? ctx.search.searchCompartment(req, 'Patient', req.access.patientCompartment, req.params.type)
+    : ctx.search.searchType(req, req.params.type),
+);
+const searchSystem: Handler = confined((ctx, req) => ctx.search.searchSystem(req));
+const searchCompartment: Handler = confined((ctx, req) => ctx.search.searchCompartment(req, req.params.type, req.params.id, req.params.compartmentType));
+
+export const FHIR_ROUTES: FhirRoute[] = [
+  { method: 'GET', path: '/', interaction: 'search-system', level: 'system', handler: searchSystem },
+  { method: 'GET', path: '/_history', interaction: 'history-system', level: 'system', handler: historySystem },
+  { method: 'POST', path: '/', interaction: 'transaction', level: 'system', handler: idempotent(bundleInteraction) },
+  { method: 'GET', path: '/_async/:jobId', interaction: 'operation', level: 'system', handler: asyncStatus },
+  { method: 'DELETE', path: '/_async/:jobId', interaction: 'operation', level: 'system', handler: asyncCancel },
+  { method: 'POST', path: '/$validate', interaction: 'operation', operation: 'validate', level: 'system', handler: validateOperation },
+  // ePrescription workflow (issue 7), before the generic entries. The type stays a path parameter so access
+  // decisions see it (req.params.type); `types` makes any other type 404.
+  { method: 'POST', path: '/:type/$prescribe', interaction: 'operation', operation: 'prescribe', level: 'type', types: ['MedicationRequest'], handler: prescribeOperation },
+  { method: 'GET', path: '/:type/:id/$timeline', interaction: 'operation', operation: 'timeline', level: 'instance', types: ['MedicationRequest'], handler: medicationRequestTimeline },
+  { method: 'POST', path: '/:type/:id/$accept', interaction: 'operation', operation: 'accept', level: 'instance', types: ['Task'], handler: taskAccept },
+  { method: 'POST', path: '/:type/:id/$reject', interaction: 'operation', operation: 'reject', level: 'instance', types: ['Task'], handler: taskReject },
+  { method: 'POST', path: '/:type/:id/$dispense', interaction: 'operation', operation: 'dispense', level: 'instance', types: ['Task'], handler: taskDispense },
+  { method: 'POST', path: '/:type/:id/$close', interaction: 'operation', operation: 'close', level: 'instance', types: ['Task'], handler: taskClose },
+  { method: 'POST', path: '/:type/:id/$abort', interaction: 'operation', operation: 'abort', level: 'instance', types: ['Task'], handler: taskAbort },
+  { method: 'GET', path: '/:type', interaction: 'search-type', level: 'type', handler: searchType },
+  { method: 'POST', path: '/:type/_search', interaction: 'search-type', level: 'type', handler: searchType },
+  { method: 'POST', path: '/:type', interaction: 'create', level: 'type', handler: idempotent(create) },
+  { method: 'PUT', path: '/:type', interaction: 'conditional-update', level: 'type', handler: conditionalUpdate },
+  { method: 'DELETE', path: '/:type', interaction: 'conditional-delete', level: 'type', handler: conditionalDelete },
+  { method: 'GET', path: '/:type/_history', interaction: 'history-type', level: 'type', handler: historyType },
+  // Identity operations (issue 5), before the generic /:type/:id entries. `:type` (not a literal
+  // `/Patient/`) so access rules see the resource type; `types` makes any other type 404.
+  { method: 'POST', path: '/:type/$match', interaction: 'operation', operation: 'match', level: 'type', types: ['Patient'], handler: patientMatch },
+  { method: 'POST', path: '/:type/$merge', interaction: 'operation', operation: 'merge', level: 'type', types: ['Patient'], handler: patientMerge },
+  { method: 'GET', path: '/:type/$ihe-pix', interaction: 'operation', operation: 'ihe-pix', level: 'type', types: ['Patient'], handler: patientIhePix },
+  { method: 'POST', path: '/:type/$validate', interaction: 'operation', operation: 'validate', level: 'type', handler: validateOperation },
+  // Terminology and conformance reads of the shipped national resources (fhir-profiles/); before /:type/:id.
+  { method: 'GET', path: '/ValueSet/$expand', interaction: 'operation', operation: 'expand', level: 'type', handler: valueSetExpand },
+  { method: 'POST', path: '/ValueSet/$expand', interaction: 'operation', operation: 'expand', level: 'type', handler: valueSetExpand },
+  { method: 'GET', path: '/ValueSet/$validate-code', interaction: 'operation', operation: 'validate-code', level: 'type', handler: valueSetValidateCode },
+  { method: 'POST', path: '/ValueSet/$validate-code', interaction: 'operation', operation: 'validate-code', level: 'type', handler: valueSetValidateCode },
+  { method: 'GET', path: '/CodeSystem/$lookup', interaction: 'operation', operation: 'lookup', level: 'type', handler: codeSystemLookup },
+  { method: 'POST', path: '/CodeSystem/$lookup', interaction: 'operation', operation: 'lookup', level: 'type', handler: codeSystemLookup },
+  { method: 'GET', path: '/StructureDefinition/:id', interaction: 'read', level: 'instance', handler: structureDefinitionRead },
+  { method: 'GET', path: '/ValueSet/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('ValueSet') },
+  { method: 'GET', path: '/CodeSystem/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('CodeSystem') },
+  { method: 'GET', path: '/NamingSystem/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('NamingSystem') },
+  { method: 'GET', path: '/:type/:id', interaction: 'read', level: 'instance', handler: read },
+  { method: 'PUT', path: '/:type/:id', interaction: 'update', level: 'instance', handler: update },
+  { method: 'DELETE', path: '/:type/:id', interaction: 'delete', level: 'instance', handler: deleteInstance },
+  { method: 'GET', path: '/:type/:id/_history', interaction: 'history-instance', level: 'instance', handler: historyInstance },
+  { method: 'GET', path: '/:type/:id/_history/:vid', interaction: 'vread', level: 'instance', handler: vread },
+  // Compartment search: https://hl7.org/fhir/R4/compartmentdefinition.html (Patient compartment).
+  { method: 'GET', path: '/:type/:id/:compartmentType', interaction: 'search-compartment', level: 'instance', handler: searchCompartment },
+];
