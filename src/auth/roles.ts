@@ -1,0 +1,17 @@
+/** The roles of the exchange; these names are used in configuration, tokens and docs. */
+export const ROLES = ['hospital', 'prescriber', 'pharmacy', 'laboratory', 'registry-admin', 'analyst', 'auditor', 'patient'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** Resource types whose writes belong to the registries (identity and registries issue). */
+export const REGISTRY_TYPES: ReadonlySet<string> = new Set([
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Location',
+  'HealthcareService',
+]);

@@ -1,0 +1,124 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
+import type { Db } from '../repository/db';
+import { deleteSigningKeysBefore, insertSigningKey, listSigningKeysSince, lockSigningKeys, type SigningKeyRecord } from '../repository/keys';
+import { inTransaction } from '../repository/transaction';
+import type { Clock } from '../shared/clock';
+
+/** Longest access-token lifetime the config allows; keys stay published at least this long after their last use. */
+export const MAX_TOKEN_TTL_SECONDS = 900;
+const PUBLISH_MARGIN_SECONDS = 120;
+/** How long this process trusts its view of the key table before reading it again. */
+const CACHE_SECONDS = 30;
+/** An unknown `kid` reloads the table at most this often (a forged kid must not become a query flood). */
+const MISS_RELOAD_SECONDS = 2;
+
+export type SigningAlg = 'ES384' | 'RS384';
+
+export interface ActiveSigningKey {
+  kid: string;
+  alg: SigningAlg;
+  key: KeyLike | Uint8Array;
+}
+
+export interface SigningKeyStore {
+  /** The key to sign with now; makes a new one when the newest is older than the rotation age. */
+  current(): Promise<ActiveSigningKey>;
+  /** Public key by `kid` among the published ones, or undefined. */
+  publicKey(kid: string, alg: string): Promise<KeyLike | Uint8Array | undefined>;
+  /** Public JWKS: every key that may have signed a token that has not expired yet. */
+  jwks(): Promise<{ keys: JWK[] }>;
+}
+
+export interface SigningKeyStoreOptions {
+  db: Db;
+  clock: Clock;
+  alg: SigningAlg;
+  rotationSeconds: number;
+}
+
+/** Stored JWK text parsed back; the row was written by `generateSigningKey`. */
+function asJwk(stored: Record<string, unknown>): JWK {
+  return stored as unknown as JWK;
+}
+
+export async function generateSigningKey(alg: SigningAlg, createdAt: Date): Promise<SigningKeyRecord> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 3072 });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
+  const meta = { kid, alg, use: 'sig' };
+  return { kid, alg, privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...publicJwk, ...meta }, createdAt };
+}
+
+/**
+ * Signing keys live in PostgreSQL, so every server process signs with and
+ * publishes the same keys. Rotation: a key signs for `rotationSeconds`, then a
+ * new one takes over; the old public key stays published until every token it
+ * could have signed has expired, then the row is deleted.
+ */
+export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyStore {
+  const { db, clock, alg, rotationSeconds } = opts;
+  let cache: { loadedAt: number; keys: SigningKeyRecord[] } | undefined;
+  let lastMissReload = 0;
+  const imported = new Map<string, Promise<KeyLike | Uint8Array>>();
+
+  const publishedSince = (now: Date) => new Date(now.getTime() - (rotationSeconds + MAX_TOKEN_TTL_SECONDS + PUBLISH_MARGIN_SECONDS) * 1000);
+  const isCurrent = (k: SigningKeyRecord, now: Date) => k.alg === alg && now.getTime() - k.createdAt.getTime() < rotationSeconds * 1000;
+
+  async function load(now: Date): Promise<SigningKeyRecord[]> {
+    const keys = await listSigningKeysSince(db, publishedSince(now));
+    cache = { loadedAt: now.getTime(), keys };
+    return keys;
+  }
+
+  async function keys(now: Date): Promise<SigningKeyRecord[]> {
+    if (cache && now.getTime() - cache.loadedAt < CACHE_SECONDS * 1000 && now.getTime() >= cache.loadedAt) return cache.keys;
+    return load(now);
+  }
+
+  async function rotate(now: Date): Promise<SigningKeyRecord> {
+    const made = await inTransaction(db, async (tx) => {
+      await lockSigningKeys(tx);
+      const existing = (await listSigningKeysSince(tx, publishedSince(now))).find((k) => isCurrent(k, now));
+      if (existing) return existing;
+      const key = await generateSigningKey(alg, now);
+      await insertSigningKey(tx, key);
+      await deleteSigningKeysBefore(tx, publishedSince(now));
+      return key;
+    });
+    await load(now);
+    return made;
+  }
+
+  function importKey(record: SigningKeyRecord, half: 'private' | 'public'): Promise<KeyLike | Uint8Array> {
+    const cacheKey = `${half}:${record.kid}`;
+    let p = imported.get(cacheKey);
+    if (!p) {
+      p = importJWK(asJwk(half === 'private' ? record.privateJwk : record.publicJwk), record.alg);
+      imported.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  return {
+    async current() {
+      const now = clock.now();
+      const record = (await keys(now)).find((k) => isCurrent(k, now)) ?? (await rotate(now));
+      return { kid: record.kid, alg: record.alg as SigningAlg, key: await importKey(record, 'private') };
+    },
+    async publicKey(kid, tokenAlg) {
+      const now = clock.now();
+      let record = (await keys(now)).find((k) => k.kid === kid);
+      if (!record && now.getTime() - lastMissReload > MISS_RELOAD_SECONDS * 1000) {
+        lastMissReload = now.getTime();
+        record = (await load(now)).find((k) => k.kid === kid);
+      }
+      if (!record || record.alg !== tokenAlg) return undefined;
+      return importKey(record, 'public');
+    },
+    async jwks() {
+      const now = clock.now();
+      if (!(await keys(now)).some((k) => isCurrent(k, now))) await rotate(now);
+      return { keys: (await keys(now)).map((k) => asJwk(k.publicJwk)) };
+    },
+  };
+}
