@@ -1,0 +1,184 @@
+/**
+ * Bundle ingest benchmark (issue 4): generated patient transaction Bundles
+ * (≈100–400 resources each, urn:uuid references) POSTed to `/` at concurrency
+ * 1, 4 and 16, reporting resources/s and bundles/s; and in the same run a raw
+ * baseline that inserts the same resources as JSON rows with multi-row INSERTs
+ * (no validation, no search index, no reference rewriting).
+ *
+ *   npm run build && node dist/scripts/bench/ingest.js [--bundles 24]
+ *
+ * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres
+ * as admin connection; scratch databases are created and dropped). Loopback only; prints JSON.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { loadConfig } from '../../src/config/config';
+import { startServer } from '../../src/server';
+import { createLogger } from '../../src/shared/logger';
+
+const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const BUNDLES = arg('--bundles', 24);
+
+type Json = Record<string, unknown>;
+
+/** A deterministic-size patient record: 1 Patient, encounters, and per encounter observations, conditions, procedures. */
+function buildPatientBundle(seed: number): Json {
+  const entries: Json[] = [];
+  const patientUrl = `urn:uuid:${randomUUID()}`;
+  entries.push({
+    fullUrl: patientUrl,
+    resource: {
+      resourceType: 'Patient',
+      identifier: [{ system: 'https://example.org/national-id', value: `BENCH-${seed}-${randomUUID().slice(0, 8)}` }],
+      name: [{ family: `Family${seed}`, given: ['Bench'] }],
+      gender: seed % 2 ? 'female' : 'male',
+      birthDate: '1970-01-01',
+    },
+    request: { method: 'POST', url: 'Patient' },
+  });
+  const encounters = 10 + (seed % 4) * 10; // 10..40 encounters → ≈100..400 resources
+  for (let e = 0; e < encounters; e++) {
+    const encUrl = `urn:uuid:${randomUUID()}`;
+    const day = `2020-01-${String((e % 28) + 1).padStart(2, '0')}`;
+    entries.push({
+      fullUrl: encUrl,
+      resource: {
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        subject: { reference: patientUrl },
+        period: { start: `${day}T09:00:00Z`, end: `${day}T09:30:00Z` },
+      },
+      request: { method: 'POST', url: 'Encounter' },
+    });
+    for (let o = 0; o < 7; o++) {
+      entries.push({
+        fullUrl: `urn:uuid:${randomUUID()}`,
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+          subject: { reference: patientUrl },
+          encounter: { reference: encUrl },
+          effectiveDateTime: `${day}T09:1${o}:00Z`,
+          valueQuantity: { value: 60 + o, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+        },
+        request: { method: 'POST', url: 'Observation' },
+      });
+    }
+    entries.push({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: {
+        resourceType: 'Condition',
+        subject: { reference: patientUrl },
+        encounter: { reference: encUrl },
+        code: { coding: [{ system: 'http://snomed.info/sct', code: '444814009', display: 'Viral sinusitis' }] },
+        onsetDateTime: `${day}T09:00:00Z`,
+      },
+      request: { method: 'POST', url: 'Condition' },
+    });
+  }
+  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+}
+
+async function createDb(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `nhis_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const admin = new Client({ connectionString: ADMIN });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(ADMIN);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: ADMIN });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function benchServer(bundles: Json[], concurrency: number): Promise<Json> {
+  const db = await createDb();
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: db.url, DB_POOL_SIZE: String(Math.max(10, concurrency + 4)) });
+  const server = await startServer({ config, logger: createLogger('silent') });
+  try {
+    const bodies = bundles.map((b) => JSON.stringify(b));
+    const resources = bundles.reduce((n, b) => n + (b.entry as unknown[]).length, 0);
+    const started = process.hrtime.bigint();
+    await runPool(bodies, concurrency, async (body) => {
+      const res = await fetch(`${server.url}/`, { method: 'POST', body, headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' } });
+      await res.text();
+      if (res.status !== 200) throw new Error(`bundle failed with ${res.status}`);
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { concurrency, bundles: bundles.length, resources, seconds: round(seconds), bundlesPerSecond: round(bundles.length / seconds), resourcesPerSecond: round(resources / seconds) };
+  } finally {
+    await server.close();
+    await db.drop();
+  }
+}
+
+/** The floor: the same resources as JSON text rows, one multi-row INSERT per table per Bundle, in one transaction. */
+async function benchRaw(bundles: Json[], concurrency: number): Promise<Json> {
+  const db = await createDb();
+  const pool = new Pool({ connectionString: db.url, max: Math.max(10, concurrency + 4) });
+  pool.on('error', () => undefined); // idle clients killed by the final drop database ... with (force)
+  try {
+    await pool.query(`create table raw_resource (resource_type text not null, id text not null, version_id int not null, last_updated timestamptz not null, content text not null, primary key (resource_type, id))`);
+    await pool.query(`create table raw_history (resource_type text not null, id text not null, version_id int not null, last_updated timestamptz not null, content text, primary key (resource_type, id, version_id))`);
+    const resources = bundles.reduce((n, b) => n + (b.entry as unknown[]).length, 0);
+    const started = process.hrtime.bigint();
+    await runPool(bundles, concurrency, async (bundle) => {
+      const rows = (bundle.entry as { resource: Json }[]).map((e) => [e.resource.resourceType as string, randomUUID(), JSON.stringify(e.resource)]);
+      const values = rows.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, 1, now(), $${i * 3 + 3})`).join(',');
+      const params = rows.flat();
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`insert into raw_resource (resource_type, id, version_id, last_updated, content) values ${values}`, params);
+        await client.query(`insert into raw_history (resource_type, id, version_id, last_updated, content) values ${values}`, params);
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { concurrency, bundles: bundles.length, resources, seconds: round(seconds), bundlesPerSecond: round(bundles.length / seconds), resourcesPerSecond: round(resources / seconds) };
+  } finally {
+    await pool.end();
+    await db.drop();
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+async function main(): Promise<void> {
+  const bundles = Array.from({ length: BUNDLES }, (_, i) => buildPatientBundle(i));
+  const results: Json = { bundles: BUNDLES, resources: bundles.reduce((n, b) => n + (b.entry as unknown[]).length, 0), server: [], raw: [] };
+  for (const c of [1, 4, 16]) {
+    (results.server as Json[]).push(await benchServer(bundles, c));
+    (results.raw as Json[]).push(await benchRaw(bundles, c));
+  }
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

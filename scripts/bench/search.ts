@@ -1,0 +1,357 @@
+/**
+ * Search benchmark (issue 3). For each data size: p50/p99 and req/s at
+ * concurrency 1 and 16 for five searches over HTTP, each run side by side with
+ * a FAIR hand-written SQL query (the same index tables, the same resource rows,
+ * their stored content concatenated into a Bundle by a bare node:http server),
+ * plus what indexing costs per resource on write.
+ *
+ *   npm run build && node dist/scripts/bench/search.js --patients 2000[,20000] [--duration 5] [--keep]
+ *   ... --db postgres://.../existing   reuse a seeded database (seeded if empty, never dropped)
+ *
+ * Needs PostgreSQL (BENCH_DATABASE_URL admin connection; a scratch database per
+ * size is created, seeded with scripts/seed-synthetic.ts and dropped unless
+ * --keep). Loopback only; every run is bounded by --duration seconds and
+ * --max-requests; prints JSON.
+ */
+import http from 'node:http';
+import { Client, Pool } from 'pg';
+import { loadConfig } from '../../src/config/config';
+import { startServer } from '../../src/server';
+import { createLogger } from '../../src/shared/logger';
+import { openDatabase } from '../../src/repository/db';
+import { migrateToLatest } from '../../src/repository/migrate';
+import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
+
+const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const DURATION = Number(arg('--duration') ?? 5);
+const MAX_REQUESTS = Number(arg('--max-requests') ?? 20000);
+const SIZES = (arg('--patients') ?? arg('--sizes') ?? '2000').split(',').map(Number);
+const REUSE_DB = arg('--db');
+const KEEP = process.argv.includes('--keep');
+const ONLY = arg('--only')?.split(',');
+
+/** Encounter periods start 2018..2025: `ge2025-01-01` matches about one in eight. */
+const ENC_FROM = '2025-01-01';
+const ENC_LOW = '2025-01-01T00:00:00.000Z';
+const ENC_HIGH = '2025-01-02T00:00:00.000Z';
+
+interface Query {
+  name: string;
+  /** FHIR path+query for sample patient k. */
+  path: (k: number) => string;
+  /** The hand query for sample k: text and params; returns (id, content) in the FHIR order. `after` = keyset for paging. */
+  sql: (k: number, after?: string) => [string, unknown[]];
+  pageSize: number;
+  /** Follow next links to the end; one operation is one traversal. */
+  paged?: boolean;
+}
+
+const QUERIES: Query[] = [
+  {
+    name: 'Patient?identifier=sys|val',
+    path: (k) => `/Patient?identifier=${encodeURIComponent(`${NATIONAL_ID_SYSTEM}|${nationalIdOf(k)}`)}`,
+    sql: (k) => [
+      `select r.id, r.content from search_token t join resource r on r.resource_type = t.resource_type and r.id = t.resource_id
+       where t.resource_type = 'Patient' and t.param = 'identifier' and t.code = $2 and t.system = $1 and not r.deleted
+       order by r.id limit 21`,
+      [NATIONAL_ID_SYSTEM, nationalIdOf(k)],
+    ],
+    pageSize: 20,
+  },
+  {
+    name: 'MedicationRequest?patient=..&status=active',
+    path: (k) => `/MedicationRequest?patient=pat-${k}&status=active`,
+    sql: (k) => [
+      `select r.id, r.content from search_reference x join resource r on r.resource_type = x.resource_type and r.id = x.resource_id
+       where x.target_id = $1 and x.param = 'patient' and x.resource_type = 'MedicationRequest' and x.target_type = 'Patient' and not r.deleted
+         and exists (select 1 from search_token s where s.resource_type = 'MedicationRequest' and s.resource_id = r.id and s.param = 'status' and s.code = 'active')
+       order by r.id limit 21`,
+      [`pat-${k}`],
+    ],
+    pageSize: 20,
+  },
+  {
+    name: 'Observation?patient=..&code=..&_sort=-date&_count=50',
+    path: (k) => `/Observation?patient=pat-${k}&code=${encodeURIComponent(`${LOINC}|8480-6`)}&_sort=-date&_count=50`,
+    sql: (k) => [
+      `select r.id, r.content from search_reference x
+         join search_token c on c.resource_type = x.resource_type and c.resource_id = x.resource_id and c.param = 'code' and c.code = $3 and c.system = $2
+         join search_date d on d.resource_type = x.resource_type and d.resource_id = x.resource_id and d.param = 'date'
+         join resource r on r.resource_type = x.resource_type and r.id = x.resource_id
+       where x.target_id = $1 and x.param = 'patient' and x.resource_type = 'Observation' and x.target_type = 'Patient' and not r.deleted
+       order by d.high desc, r.id limit 51`,
+      [`pat-${k}`, LOINC, '8480-6'],
+    ],
+    pageSize: 50,
+  },
+  {
+    name: 'MedicationRequest?subject:Patient.identifier=sys|val',
+    path: (k) => `/MedicationRequest?${encodeURIComponent('subject:Patient.identifier')}=${encodeURIComponent(`${NATIONAL_ID_SYSTEM}|${nationalIdOf(k)}`)}`,
+    sql: (k) => [
+      `select r.id, r.content from search_token t
+         join resource p on p.resource_type = 'Patient' and p.id = t.resource_id and not p.deleted
+         join search_reference x on x.target_id = t.resource_id and x.param = 'subject' and x.resource_type = 'MedicationRequest' and x.target_type = 'Patient'
+         join resource r on r.resource_type = x.resource_type and r.id = x.resource_id
+       where t.resource_type = 'Patient' and t.param = 'identifier' and t.code = $2 and t.system = $1 and not r.deleted
+       order by r.id limit 21`,
+      [NATIONAL_ID_SYSTEM, nationalIdOf(k)],
+    ],
+    pageSize: 20,
+  },
+  {
+    name: `Encounter?date=ge${ENC_FROM}&_count=100 (paged to the end)`,
+    path: () => `/Encounter?date=ge${ENC_FROM}&_count=100`,
+    sql: (_k, after) => [
+      `select r.id, r.content from resource r
+       where r.resource_type = 'Encounter' and not r.deleted and r.id > $3
+         and exists (select 1 from search_date d where d.resource_type = 'Encounter' and d.resource_id = r.id and d.param = 'date'
+                     and (d.high > $2::timestamptz or (d.low >= $1::timestamptz and d.high <= $2::timestamptz)))
+       order by r.id limit 101`,
+      [ENC_LOW, ENC_HIGH, after ?? ''],
+    ],
+    pageSize: 100,
+    paged: true,
+  },
+];
+
+interface Figures {
+  requests: number;
+  reqPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+  /** Paged queries: full traversals done and their mean time. */
+  traversals?: number;
+  traversalMeanMs?: number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function get(base: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(base + path, { agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The next page's path from a response body (FHIR: link next; bare: "next"). */
+function nextOf(body: string, base: string): string | undefined {
+  const parsed = JSON.parse(body) as { link?: { relation: string; url: string }[]; next?: string };
+  if (parsed.next !== undefined) return parsed.next;
+  const url = parsed.link?.find((l) => l.relation === 'next')?.url;
+  if (!url) return undefined;
+  const u = new URL(url, base);
+  return u.pathname + u.search;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return +sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2);
+}
+
+/** Closed loop: `connections` workers, each issuing its next request when the last one answered. */
+async function load(base: string, paths: string[], connections: number, paged: boolean): Promise<Figures> {
+  const latencies: number[] = [];
+  const traversals: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(DURATION * 1e9);
+  const timed = async (path: string) => {
+    const t0 = process.hrtime.bigint();
+    const res = await get(base, path);
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (res.status !== 200) errors++;
+    return res;
+  };
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (process.hrtime.bigint() < deadline && latencies.length < MAX_REQUESTS) {
+        const path = paths[next++ % paths.length];
+        if (!paged) {
+          await timed(path);
+          continue;
+        }
+        const t0 = process.hrtime.bigint();
+        let page: string | undefined = path;
+        while (page !== undefined && latencies.length < MAX_REQUESTS * 2) {
+          const res = await timed(page);
+          page = res.status === 200 ? nextOf(res.body, base) : undefined;
+        }
+        traversals.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  const out: Figures = {
+    requests: latencies.length,
+    reqPerSec: Math.round(latencies.length / seconds),
+    p50ms: percentile(latencies, 50),
+    p99ms: percentile(latencies, 99),
+    errors,
+  };
+  if (paged) {
+    out.traversals = traversals.length;
+    out.traversalMeanMs = traversals.length ? Math.round(traversals.reduce((a, b) => a + b, 0) / traversals.length) : 0;
+  }
+  return out;
+}
+
+async function createScratch(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (REUSE_DB) return { url: REUSE_DB, drop: async () => undefined };
+  const dbName = `nhis_bench_search_${Date.now()}`;
+  const admin = new Client({ connectionString: ADMIN });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const url = new URL(ADMIN);
+  url.pathname = `/${dbName}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      if (KEEP) return;
+      const a = new Client({ connectionString: ADMIN });
+      await a.connect();
+      await a.query(`drop database if exists ${dbName} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
+
+async function benchSize(patients: number): Promise<Record<string, unknown>> {
+  const scratch = await createScratch();
+  try {
+    const seedHandle = await openDatabase({ databaseUrl: scratch.url, poolSize: 2 });
+    await migrateToLatest(seedHandle.db);
+    const pool = new Pool({ connectionString: scratch.url, max: 16 });
+    const existing = Number((await pool.query(`select count(*) as n from resource where resource_type = 'Patient'`)).rows[0].n);
+    let seeded: Record<string, unknown> = { reused: existing };
+    if (existing === 0) {
+      const s = await seedSynthetic(seedHandle.db, { patients });
+      seeded = { ...s, resourcesPerSecond: Math.round(s.resources / (s.ms / 1000)), msPerResource: +(s.ms / s.resources).toFixed(3) };
+    } else if (existing !== patients) throw new Error(`--db holds ${existing} patients, not ${patients}`);
+    await seedHandle.close();
+    await pool.query('vacuum analyze');
+    const sizes = await pool.query(
+      `select relname as table, n_live_tup as rows from pg_stat_user_tables where relname like 'search_%' or relname = 'resource' order by relname`,
+    );
+
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
+    const server = await startServer({ config, logger: createLogger('silent') });
+    const serverBase = new URL(server.url);
+    const fhirBase = `${serverBase.protocol}//${serverBase.host}`;
+    const fhirPrefix = serverBase.pathname.replace(/\/$/, '');
+    // The hand baseline: node:http + the hand query; /<query>/<k>[/<after>] → {"entry":[...], "next": "..."}.
+    const bare = http.createServer((req, res) => {
+      const [, qi, k, after] = (req.url ?? '').split('/');
+      const q = QUERIES[Number(qi)];
+      const [text, params] = q.sql(Number(k), after ? decodeURIComponent(after) : undefined);
+      pool.query(text, params).then(
+        (r) => {
+          const rows = r.rows as { id: string; content: string }[];
+          const more = rows.length > q.pageSize;
+          const page = more ? rows.slice(0, q.pageSize) : rows;
+          const next = q.paged && more ? `,"next":${JSON.stringify(`/${qi}/${k}/${encodeURIComponent(page[page.length - 1].id)}`)}` : '';
+          res.setHeader('content-type', 'application/fhir+json');
+          res.end(`{"resourceType":"Bundle","type":"searchset","entry":[${page.map((row) => `{"resource":${row.content}}`).join(',')}]${next}}`);
+        },
+        (err: Error) => {
+          res.statusCode = 500;
+          res.end(err.message);
+        },
+      );
+    });
+    await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', ok));
+    const bareBase = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
+
+    const samples = Array.from({ length: 200 }, (_, i) => (i * 7919 + 13) % patients);
+    const out: Record<string, unknown> = {};
+    for (const [qi, q] of QUERIES.entries()) {
+      if (ONLY && !ONLY.includes(String(qi))) continue;
+      const fhirPaths = samples.map((k) => fhirPrefix + q.path(k));
+      const barePaths = samples.map((k) => `/${qi}/${k}`);
+      // Same rows, same order, on a few samples (all pages for the paged one).
+      let sameRows = true;
+      let exampleRows = 0;
+      for (const k of samples.slice(0, q.paged ? 1 : 5)) {
+        const ids = async (base: string, first: string) => {
+          const all: string[] = [];
+          let page: string | undefined = first;
+          while (page !== undefined) {
+            const res = await get(base, page);
+            const body = JSON.parse(res.body) as { entry?: { resource: { id: string }; search?: { mode: string } }[] };
+            all.push(...(body.entry ?? []).filter((e) => !e.search || e.search.mode === 'match').map((e) => e.resource.id));
+            page = q.paged ? nextOf(res.body, fhirBase) : undefined;
+          }
+          return all;
+        };
+        const a = await ids(fhirBase, fhirPrefix + q.path(k));
+        const b = await ids(bareBase, `/${qi}/${k}`);
+        exampleRows = Math.max(exampleRows, a.length);
+        if (JSON.stringify(a) !== JSON.stringify(b)) sameRows = false;
+      }
+      const fhirC1 = await load(fhirBase, fhirPaths, 1, !!q.paged);
+      const sqlC1 = await load(bareBase, barePaths, 1, !!q.paged);
+      const fhirC16 = await load(fhirBase, fhirPaths, 16, !!q.paged);
+      const sqlC16 = await load(bareBase, barePaths, 16, !!q.paged);
+      out[q.name] = {
+        sameRows,
+        rowsPerSample: exampleRows,
+        fhir: { c1: fhirC1, c16: fhirC16 },
+        sql: { c1: sqlC1, c16: sqlC16 },
+        fhirOverSql: {
+          p50_c1: ratio(fhirC1.p50ms, sqlC1.p50ms),
+          p50_c16: ratio(fhirC16.p50ms, sqlC16.p50ms),
+          reqPerSecSqlOverFhir_c1: ratio(sqlC1.reqPerSec, fhirC1.reqPerSec),
+          reqPerSecSqlOverFhir_c16: ratio(sqlC16.reqPerSec, fhirC16.reqPerSec),
+        },
+      };
+    }
+    await new Promise((ok) => bare.close(ok));
+    await server.close();
+    await pool.end();
+    return { patients, seeded, tables: Object.fromEntries(sizes.rows.map((r: { table: string; rows: string }) => [r.table, Number(r.rows)])), queries: out };
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown>[] = [];
+  for (const size of SIZES) {
+    results.push(await benchSize(size));
+    process.stderr.write(`size ${size} done\n`);
+  }
+  const summary: Record<string, unknown> = {};
+  if (results.length >= 2) {
+    // Scaling: p50 at the largest size over p50 at the smallest, per query (FHIR and hand SQL).
+    const first = results[0].queries as Record<string, { fhir: { c1: Figures }; sql: { c1: Figures } }>;
+    const last = results[results.length - 1].queries as typeof first;
+    for (const name of Object.keys(first)) {
+      if (!last[name]) continue;
+      summary[name] = {
+        fhirP50Growth_c1: ratio(last[name].fhir.c1.p50ms, first[name].fhir.c1.p50ms),
+        sqlP50Growth_c1: ratio(last[name].sql.c1.p50ms, first[name].sql.c1.p50ms),
+      };
+    }
+  }
+  console.log(JSON.stringify({ durationSecPerRun: DURATION, sizes: SIZES, results, scaling: summary }, null, 2));
+  agent.destroy();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,66 @@
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig } from './config/config';
+import { openDatabase } from './repository/db';
+import { migrateToLatest } from './repository/migrate';
+import { ensureDevelopmentClients } from './auth/development-credentials';
+import { startServer } from './server';
+import { createLogger } from './shared/logger';
+
+/** Process entry: config → (migrate once) → workers → listen → graceful shutdown. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const clustered = Boolean(config.databaseUrl) && config.workers > 1;
+
+  if (clustered && cluster.isPrimary) {
+    // Migrate once before forking so workers start on the final schema.
+    const handle = await openDatabase({ databaseUrl: config.databaseUrl, logger });
+    const applied = await migrateToLatest(handle.db);
+    if (config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, { now: () => new Date() });
+    await handle.close();
+    logger.info({ applied, workers: config.workers }, 'migrations done; starting workers');
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    let stopping = false;
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; replacing it');
+      cluster.fork();
+    });
+    const stop = (): void => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return;
+  }
+
+  const running = await startServer({ config, logger, migrate: !clustered, developmentClients: !clustered });
+  logger.info({ url: running.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, pid: process.pid }, 'OpenNHIS listening');
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`OpenNHIS failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp } from './app';
+import type { Config } from './config/config';
+import { openDatabase, type Db } from './repository/db';
+import { ensureDevelopmentClients } from './auth/development-credentials';
+import { migrateToLatest } from './repository/migrate';
+import type { Clock } from './shared/clock';
+import type { IdGenerator } from './shared/ids';
+import { warmValidation } from './validation';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** The server's own database handle (tests register clients through it). */
+  db: Db;
+  /** Stops accepting, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  migrate?: boolean;
+  developmentClients?: boolean;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+/** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const { config, logger } = opts;
+  const handle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : config.dataDir,
+    poolSize: config.dbPoolSize,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    logger,
+  });
+  if (opts.migrate !== false) await migrateToLatest(handle.db);
+  // Local use: a development client per role and its key files in DATA_DIR (never in production).
+  if (opts.developmentClients && config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, opts.clock ?? { now: () => new Date() });
+  warmValidation();
+
+  let shuttingDown = false;
+  const { app, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  // PORT=0 asks the OS for a port; the OAuth issuer and token audience derive from it.
+  if (config.port === 0) config.port = port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, config.shutdownTimeoutMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await stopBackground();
+      await handle.close();
+    })());
+  return { server, url, db: handle.db, close };
+}
