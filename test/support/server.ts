@@ -1,0 +1,93 @@
+import { loadConfig, Config } from '../../src/config/config';
+import { startServer, RunningServer } from '../../src/server';
+import { createLogger } from '../../src/shared/logger';
+import { createTestDatabase, TestDatabase } from './db';
+import { REGISTRY_TYPES } from '../../src/auth/roles';
+import { createTestClient, obtainAccessTokenHttp, type TestClientOptions } from './tokens';
+
+export interface TestServer {
+  url: string;
+  running: RunningServer;
+  database?: TestDatabase;
+  config: Config;
+  /** Bearer tokens of the default test clients (a hospital and a registry administrator). */
+  tokens: { hospital: string; registryAdmin: string };
+  /**
+   * fetch against the server with FHIR JSON defaults. Unless the request sets
+   * its own Authorization header (or `anonymous`), it carries the token of the
+   * client that would make such a request: the registry administrator for
+   * updates and deletes of registry resources, the hospital for the rest.
+   */
+  fetch(path: string, init?: RequestInit & { json?: unknown; anonymous?: boolean }): Promise<TestResponse>;
+  /** Registers a new client (role, organization, scopes) and returns an access token obtained over HTTP. */
+  clientToken(opts: TestClientOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed body (plain JSON.parse; use `text` to check exact number spelling). */
+  body: any;
+}
+
+export interface TestServerOptions {
+  /** Run on the embedded PGlite (in memory) instead of a fresh PostgreSQL database. */
+  pglite?: boolean;
+  env?: Record<string, string>;
+  /** Reuse an existing database URL (e.g. two servers sharing one database). */
+  databaseUrl?: string;
+}
+
+/** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env };
+  const databaseUrl = opts.databaseUrl ?? database?.url;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  const config = loadConfig(env);
+  // An empty dataDir makes the embedded database live in memory.
+  if (opts.pglite) config.dataDir = '';
+  const running = await startServer({ config, logger: createLogger(config.logLevel) });
+  const hospital = await createTestClient(running.db, { role: 'hospital', scopes: ['system/*.cruds'] });
+  const admin = await createTestClient(running.db, { role: 'registry-admin', scopes: ['system/*.cruds'] });
+  const tokens = { hospital: await obtainAccessTokenHttp(running.url, hospital), registryAdmin: await obtainAccessTokenHttp(running.url, admin) };
+  const tokenFor = (path: string, method: string): string => {
+    const type = path.split(/[/?]/)[1] ?? '';
+    const registryWrite = (method === 'PUT' || method === 'DELETE' || path.includes('/$merge')) && REGISTRY_TYPES.has(type);
+    return registryWrite ? tokens.registryAdmin : tokens.hospital;
+  };
+  const fetchFn = async (path: string, init: RequestInit & { json?: unknown; anonymous?: boolean } = {}): Promise<TestResponse> => {
+    const headers = new Headers(init.headers);
+    if (!init.anonymous && !headers.has('authorization')) headers.set('authorization', `Bearer ${tokenFor(path, (init.method ?? 'GET').toUpperCase())}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = typeof init.json === 'string' ? init.json : JSON.stringify(init.json);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/fhir+json');
+    }
+    const { anonymous: _anonymous, json: _json, ...rest } = init;
+    const res = await fetch(running.url + path, { ...rest, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  };
+  return {
+    url: running.url,
+    running,
+    database,
+    config,
+    tokens,
+    fetch: fetchFn,
+    clientToken: async (o) => obtainAccessTokenHttp(running.url, await createTestClient(running.db, o)),
+    close: async () => {
+      await running.close();
+      await database?.drop();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import fhirpath from 'fhirpath';
+import fhirpathR4Model from 'fhirpath/fhir-context/r4';
+import { constraintTriggers } from '../../src/validation/constraint-triggers';
+import { compileFast, Unsupported } from '../../src/validation/fast-fhirpath';
+
+const choices = { names: new Set(['value']), suffixes: new Set(['Quantity', 'String', 'Boolean']) };
+
+const observation = {
+  resourceType: 'Observation',
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '1' }] },
+  valueQuantity: { value: 3, code: 'kg' },
+  component: [{ code: { coding: [{ system: 'http://loinc.org', code: '2' }] }, valueString: 'x' }],
+  contained: [{ resourceType: 'Patient', id: 'a' }],
+};
+
+/** fhirpath.js's answer, for comparison. */
+function reference(expression: string, node: object): unknown[] {
+  return fhirpath.evaluate(node, expression, { resource: node, rootResource: node }, fhirpathR4Model as never) as unknown[];
+}
+
+test.each([
+  'dataAbsentReason.empty() or value.empty()',
+  'value.exists() and status = \'final\'',
+  "status != 'final' implies value.exists()",
+  'component.where(value.exists()).count() = 1',
+  'component.all(code.exists())',
+  "code.coding.select(system).isDistinct()",
+  "(status = 'final') xor (status = 'amended')",
+  "code.coding.code.first() in ('1' | '3')",
+  "status.startsWith('fin') and status.contains('na')",
+  "contained.id.first() & '-' & status = 'a-final'",
+  'value.value >= 3 and value.value < 4',
+  "'#a'.substring(1) in %rootResource.contained.id",
+])('%s agrees with fhirpath.js', (expression) => {
+  const fast = compileFast(expression, choices);
+  expect(fast).toBeDefined();
+  const env = { resource: observation, rootResource: observation };
+  expect(fast!(observation, env)).toEqual(reference(expression, observation));
+});
+
+test('outside the subset: not compiled, or Unsupported at run time', () => {
+  expect(compileFast('value is Quantity', choices)).toBeUndefined();
+  expect(compileFast('descendants().count() > 1', choices)).toBeUndefined();
+  const onExtensionOnly = compileFast('value.exists()', choices)!;
+  expect(() => onExtensionOnly({ _valueString: { extension: [] } }, { resource: {}, rootResource: {} })).toThrow(Unsupported);
+});
+
+test('constraint triggers: top-level navigation only; context functions force evaluation', () => {
+  expect(constraintTriggers('dataAbsentReason.empty() or value.empty()')).toEqual(new Set(['dataAbsentReason', 'value']));
+  expect(constraintTriggers("contained.where(id.exists() and %resource.x).trace('x', id).empty()")).toEqual(new Set(['contained']));
+  expect(constraintTriggers('hasValue() or children().count() > 1')).toBeNull();
+  expect(constraintTriggers('%resource.status.exists()')).toBeNull();
+});
