@@ -1,12 +1,20 @@
-// ESM-only dependencies (kysely) are transformed to CommonJS for jest; at run time
-// Node 20.19+ loads them with require(esm).
+// Tests are transpiled by ts-jest (no type-check: `npm run typecheck` does that). ESM-only dependencies
+// (kysely) are transpiled to CommonJS too, since jest's module loader does not load ESM through require.
+// ts-jest rather than @swc/jest: the registry this project installs from serves no native binaries for
+// other platforms, and a lockfile without them makes `npm ci` fail (see README, "Dependencies").
 const transform = {
-  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  '^.+\\.(t|j)sx?$': [
+    'ts-jest',
+    {
+      isolatedModules: true,
+      tsconfig: { module: 'commonjs', moduleResolution: 'node10', target: 'es2022', allowJs: true, esModuleInterop: true, sourceMap: true, ignoreDeprecations: '6.0' },
+    },
+  ],
 };
 const transformIgnorePatterns = ['/node_modules/(?!(kysely)/)'];
-// Servers start on fresh databases (migrations, validator warm-up): hooks get time on a loaded 2-core machine.
 const common = { testEnvironment: 'node', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
 module.exports = {
+  // Servers start on fresh databases (migrations, validator warm-up): hooks get time on a loaded 2-core machine.
   testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/examples/'] },
