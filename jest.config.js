@@ -6,8 +6,7 @@ const transform = {
   '^.+\\.(t|j)sx?$': [
     'ts-jest',
     {
-      isolatedModules: true,
-      tsconfig: { module: 'commonjs', moduleResolution: 'node10', target: 'es2022', allowJs: true, esModuleInterop: true, sourceMap: true, ignoreDeprecations: '6.0' },
+      tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', allowJs: true, esModuleInterop: true, sourceMap: true, ignoreDeprecations: '6.0' },
     },
   ],
 };

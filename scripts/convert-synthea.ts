@@ -15,7 +15,7 @@
  *   clinical submissions reference the registry, they do not populate it.
  *
  * Usage: node dist/scripts/convert-synthea.js [inputDir] [outputDir]
- * (defaults: /work/shared/data/synthea and ./synthea-national). Input files are
+ * (defaults: $SYNTHEA_DIR, else ../shared/data/synthea, and ./synthea-national). Input files are
  * read where they are; nothing is copied into the repository.
  */
 import { createHash } from 'node:crypto';
@@ -140,7 +140,7 @@ export function readSyntheaFile(file: string): Bundle {
 }
 
 function main(): void {
-  const input = path.resolve(process.argv[2] ?? '/work/shared/data/synthea');
+  const input = path.resolve(process.argv[2] ?? process.env.SYNTHEA_DIR ?? '../shared/data/synthea');
   const output = path.resolve(process.argv[3] ?? 'synthea-national');
   fs.mkdirSync(output, { recursive: true });
   const files = fs.readdirSync(input).filter((f) => /\.json(\.gz)?$/.test(f) && f !== 'manifest.json');

@@ -27,6 +27,8 @@ import { docsRoutes } from './http/docs';
 import { errorHandler } from './http/error-handler';
 import { baseUrlOf, mountFhirRoutes } from './http/fhir-adapter';
 import { healthRoutes } from './http/health';
+import { cors } from './http/cors';
+import { securityHeaders } from './http/security-headers';
 import { requestId } from './http/request-id';
 import { sendJson } from './http/send';
 import type { Db } from './repository/db';
@@ -84,6 +86,8 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   app.set('query parser', 'simple');
   app.use(requestId);
   app.use(accessLog(logger));
+  app.use(securityHeaders);
+  app.use(cors(config.corsOrigins));
   app.use(healthRoutes(db, deps.isShuttingDown ?? (() => false)));
   app.use(docsRoutes());
 

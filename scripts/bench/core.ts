@@ -1,20 +1,30 @@
 /**
  * Core REST benchmark (issue 2): create/s and read-by-id req/s with p50/p99 at
- * concurrency 1 and 16 against PostgreSQL, and in the same run a bare baseline
- * (plain node:http answering the same read with one SELECT over pg).
+ * concurrency 1 and 16 against PostgreSQL, and in the same run, each right
+ * after the server's run, a bare baseline: plain node:http answering the same
+ * read with one SELECT over pg, and the same create as JSON.parse + id/meta +
+ * one transaction inserting the resource and history rows (no validation,
+ * search index, audit, auth or rate limit).
  *
  *   npm run build && node dist/scripts/bench/core.js [--duration 10]
+ *
+ * The server requires a bearer token: the benchmark registers its own client
+ * and sends its token on every request, to both servers (the baseline ignores
+ * it). BENCH_RATE_LIMIT: requests/min per client (default 1000000: counted,
+ * never refused; 0 turns the rate-limit counter off).
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres
  * as admin connection; a scratch database is created and dropped). Loopback only,
  * bounded in time, prints JSON.
  */
 import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Client, Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
+import { benchAuthorization, benchEnv } from './auth';
 
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const durationArg = process.argv.indexOf('--duration');
@@ -57,20 +67,57 @@ async function main(): Promise<void> {
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
 
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
+  const config = loadConfig({ ...benchEnv(), PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
   const server = await startServer({ config, logger: createLogger('silent') });
+  const authorization = await benchAuthorization(server.db, config);
 
   // Seed one resource to read, and measure creates.
-  const seeded = await fetch(`${server.url}/Observation`, { method: 'POST', body: OBSERVATION, headers: { 'content-type': 'application/fhir+json' } });
-  const { id } = (await seeded.json()) as { id: string };
+  const seeded = await fetch(`${server.url}/Observation`, { method: 'POST', body: OBSERVATION, headers: { 'content-type': 'application/fhir+json', authorization } });
+  const seededBody = await seeded.text();
+  if (seeded.status !== 201) throw new Error(`seeding the Observation failed with ${seeded.status}: ${seededBody}`);
+  const { id } = JSON.parse(seededBody) as { id: string };
 
   // The baseline: the same read as one SELECT over pg, no framework.
   const pool = new Pool({ connectionString: databaseUrl, max: 16 });
-  const baseline = http.createServer(async (req, res) => {
+  const baselineRead = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const rid = req.url!.split('/')[2];
-    const r = await pool.query('select content, version_id from resource where resource_type = $1 and id = $2', ['Observation', rid]);
+    const r = await pool.query('select content, version_id from resource where resource_type = $1 and id = $2 and not deleted', ['Observation', rid]);
+    if (r.rows.length === 0) {
+      res.writeHead(404).end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/fhir+json', etag: `W/"${r.rows[0].version_id}"` });
     res.end(r.rows[0].content);
+  };
+  // The equivalent create: parse, assign id and meta, insert the current and the history row in one transaction.
+  const baselineCreate = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const resource = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    const rid = randomUUID();
+    const now = new Date();
+    resource.id = rid;
+    resource.meta = { versionId: '1', lastUpdated: now.toISOString() };
+    const content = JSON.stringify(resource);
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('insert into resource (resource_type, id, version_id, last_updated, deleted, content) values ($1, $2, 1, $3, false, $4)', [resource.resourceType, rid, now, content]);
+      await client.query(`insert into resource_history (resource_type, id, version_id, last_updated, deleted, method, content) values ($1, $2, 1, $3, false, 'POST', $4)`, [resource.resourceType, rid, now, content]);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback');
+      throw err;
+    } finally {
+      client.release();
+    }
+    res.writeHead(201, { location: `/${resource.resourceType}/${rid}/_history/1`, etag: 'W/"1"' }).end();
+  };
+  const baseline = http.createServer((req, res) => {
+    (req.method === 'POST' ? baselineCreate(req, res) : baselineRead(req, res)).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end(err.message);
+    });
   });
   await new Promise<void>((r) => baseline.listen(0, '127.0.0.1', r));
   const baselineUrl = `http://127.0.0.1:${(baseline.address() as { port: number }).port}`;
@@ -81,18 +128,35 @@ async function main(): Promise<void> {
       url: `${server.url}/Observation`,
       method: 'POST',
       body: OBSERVATION,
-      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
       connections,
     });
-    results[`read_c${connections}`] = await run({ url: `${server.url}/Observation/${id}`, connections });
-    results[`baselineRead_c${connections}`] = await run({ url: `${baselineUrl}/Observation/${id}`, connections });
+    results[`baselineCreate_c${connections}`] = await run({
+      url: `${baselineUrl}/Observation`,
+      method: 'POST',
+      body: OBSERVATION,
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
+      connections,
+    });
+    results[`read_c${connections}`] = await run({ url: `${server.url}/Observation/${id}`, headers: { authorization }, connections });
+    results[`baselineRead_c${connections}`] = await run({ url: `${baselineUrl}/Observation/${id}`, headers: { authorization }, connections });
   }
   const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+  const vs = (ours: Figures, base: Figures) => ({
+    reqPerSec: ratio(ours.reqPerSec, base.reqPerSec),
+    p50: base.p50ms > 0 ? ratio(ours.p50ms, base.p50ms) : null,
+    p99: base.p99ms > 0 ? ratio(ours.p99ms, base.p99ms) : null,
+  });
   const report = {
     durationSecondsPerRun: DURATION,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     results,
-    readVsBaseline_c1: ratio(results.read_c1.reqPerSec, results.baselineRead_c1.reqPerSec),
-    readVsBaseline_c16: ratio(results.read_c16.reqPerSec, results.baselineRead_c16.reqPerSec),
+    // Server over baseline: reqPerSec < 1 means slower; p50/p99 > 1 means slower.
+    createVsBaseline_c1: vs(results.create_c1, results.baselineCreate_c1),
+    createVsBaseline_c16: vs(results.create_c16, results.baselineCreate_c16),
+    readVsBaseline_c1: vs(results.read_c1, results.baselineRead_c1),
+    readVsBaseline_c16: vs(results.read_c16, results.baselineRead_c16),
+    errorsOrNon2xx: Object.entries(results).filter(([, f]) => f.errors + f.non2xx > 0).map(([k, f]) => `${k}: ${f.errors} errors, ${f.non2xx} non-2xx`),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 

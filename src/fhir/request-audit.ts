@@ -6,6 +6,9 @@ import { accessInteraction, patientIdsOf } from './access';
 import type { AuditWrite, FhirContext } from './context';
 import type { FhirRequest, FhirResponse } from './request';
 import type { FhirRoute } from './routes';
+import { patientsOfResource } from '../repository/compartment';
+import { isResourceType } from '../shared/resource-types';
+import { patientCompartmentParams } from './search/definitions';
 
 /**
  * The audit trail of one request (IHE BALP): a write is audited inside its
@@ -26,7 +29,8 @@ function resourceTypeOf(route: FhirRoute, req: FhirRequest): string | undefined 
   return typeof body?.resourceType === 'string' ? body.resourceType : route.interaction === 'transaction' ? 'Bundle' : undefined;
 }
 
-function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
+/** Patients the request names: the Patient addressed, `patient=` / `subject=Patient/..` criteria. */
+function patientsOfRequest(req: FhirRequest): Set<string> {
   const ids = new Set<string>(req.access?.patientCompartment ? [req.access.patientCompartment] : []);
   if (req.params.type === 'Patient' && req.params.id) ids.add(req.params.id);
   for (const key of ['patient', 'subject']) {
@@ -35,6 +39,31 @@ function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
       if (m && (key === 'patient' || v.includes('Patient/'))) ids.add(m[1]);
     }
   }
+  return ids;
+}
+
+/**
+ * Patients of a refused or failed request. A refused read of one resource by a client is
+ * recorded against the patient it belongs to (from the index), so that patient sees the
+ * attempt. Not for patient tokens: their own trail would then tell them whose record an id
+ * belongs to, the existence oracle a 404 is there to avoid.
+ */
+async function patientsOfFailure(ctx: FhirContext, req: FhirRequest): Promise<string[]> {
+  const ids = patientsOfRequest(req);
+  if (req.principal?.kind === 'patient' || req.access?.patientCompartment) return [...ids];
+  const { type, id } = req.params;
+  if (type && id && isResourceType(type)) {
+    try {
+      for (const p of await patientsOfResource(ctx.db, type, id, patientCompartmentParams(type))) ids.add(p);
+    } catch {
+      /* the audit is still written, without the lookup */
+    }
+  }
+  return [...ids].slice(0, 100);
+}
+
+function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
+  const ids = patientsOfRequest(req);
   if (out.rawBody !== undefined && out.rawBody.length < 1_000_000) {
     try {
       for (const id of patientIdsOf(JSON.parse(out.rawBody))) ids.add(id);
@@ -81,7 +110,7 @@ export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: Fhir
       const event = buildAuditEvent({
         ...base(),
         id: req.params.id,
-        patientIds: req.access?.patientCompartment ? [req.access.patientCompartment] : [],
+        patientIds: await patientsOfFailure(ctx, req),
         outcome: auditOutcomeForStatus(status),
         outcomeDescription: isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
       });

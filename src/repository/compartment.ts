@@ -38,3 +38,18 @@ export async function inPatientCompartment(
     return keep;
   });
 }
+
+/** The Patients a stored resource belongs to through its compartment parameters (for the audit of a refused access). */
+export async function patientsOfResource(db: Db | Tx, resourceType: string, id: string, params: string[]): Promise<string[]> {
+  if (resourceType === 'Patient') return [id];
+  if (params.length === 0) return [];
+  return guarded(async () => {
+    const rows = await db
+      .selectFrom('search_reference' as never)
+      .select(sql<string>`distinct target_id`.as('target_id'))
+      .where(sql<boolean>`resource_type = ${resourceType} and resource_id = ${id} and target_type = 'Patient' and param in (${sql.join(params.map((p) => sql`${p}`))})`)
+      .limit(20)
+      .execute();
+    return (rows as { target_id: string }[]).map((r) => r.target_id);
+  });
+}

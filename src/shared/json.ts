@@ -41,7 +41,36 @@ function position(text: string, offset: number): { line: number; column: number 
 }
 
 /** Parses request JSON; malformed input is a 400 naming line and column. */
+/**
+ * Deepest nesting accepted. FHIR resources nest a few dozen levels at most (a Bundle entry's
+ * Questionnaire items included); every walker downstream (validation, indexing, reference
+ * rewriting) recurses, so a 100,000-deep array must be refused before it reaches them.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** The offset where nesting first exceeds `limit`, or -1; one pass, strings skipped. */
+export function depthExceededAt(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return i;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return -1;
+}
+
 export function parseJson(text: string): unknown {
+  const tooDeep = depthExceededAt(text);
+  if (tooDeep >= 0) {
+    const where = position(text, tooDeep);
+    throw FhirError.badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${where.line}, column ${where.column}`, { code: 'NHIS-1001' });
+  }
   try {
     return needsLossless(text) ? losslessParse(text, null, parseNumber) : JSON.parse(text);
   } catch {

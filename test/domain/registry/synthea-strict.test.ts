@@ -4,8 +4,9 @@ import path from 'node:path';
 import { convertPatientBundle, convertRegistryBundle, readSyntheaFile } from '../../../scripts/convert-synthea';
 import { bgEgn } from '../../../src/shared/national-id/bg-egn';
 import { startTestServer, TestServer } from '../../support/server';
+import { SYNTHEA_DIR } from '../../support/synthea';
 
-const SYNTHEA = path.resolve(__dirname, '../../../../shared/data/synthea');
+const SYNTHEA = SYNTHEA_DIR;
 const REGISTRY_FILES = ['hospitalInformation1559319163815.json.gz', 'practitionerInformation1559319163815.json.gz'];
 const PATIENT_FILES = ['Bill_Reinger_0bfeda65-c8ac-4dd7-a46c-d69e665996d4.json.gz', 'Dana_Feest_fc11f507-fd6d-4512-a77b-c997a24c5c10.json.gz'];
 

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { startTestServer, TestServer } from '../../support/server';
+import { SYNTHEA_DIR } from '../../support/synthea';
 
-const SYNTHEA = path.resolve(__dirname, '../../../../shared/data/synthea');
+const SYNTHEA = SYNTHEA_DIR;
 
 interface Manifest {
   files: { file: string; entries: number; resource_types: Record<string, number> }[];
