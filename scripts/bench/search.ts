@@ -12,6 +12,10 @@
  * size is created, seeded with scripts/seed-synthetic.ts and dropped unless
  * --keep). Loopback only; every run is bounded by --duration seconds and
  * --max-requests; prints JSON.
+ *
+ * The server requires a bearer token: the benchmark registers its own client
+ * (role hospital, see ./auth.ts; BENCH_RATE_LIMIT as there) and sends its token
+ * on every request to both servers (the hand baseline ignores it).
  */
 import http from 'node:http';
 import { Client, Pool } from 'pg';
@@ -21,6 +25,7 @@ import { createLogger } from '../../src/shared/logger';
 import { openDatabase } from '../../src/repository/db';
 import { migrateToLatest } from '../../src/repository/migrate';
 import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
+import { benchAuthorization, benchEnv } from './auth';
 
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string): string | undefined => {
@@ -131,9 +136,12 @@ interface Figures {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+/** Sent with every request (set once the server is up); the hand baseline ignores it. */
+const headers: Record<string, string> = {};
+
 function get(base: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(base + path, { agent }, (res) => {
+    const req = http.get(base + path, { agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -248,8 +256,9 @@ async function benchSize(patients: number): Promise<Record<string, unknown>> {
       `select relname as table, n_live_tup as rows from pg_stat_user_tables where relname like 'search_%' or relname = 'resource' order by relname`,
     );
 
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
+    const config = loadConfig({ ...benchEnv(), PORT: '0', HOST: '127.0.0.1', DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
     const server = await startServer({ config, logger: createLogger('silent') });
+    headers.authorization = await benchAuthorization(server.db, config);
     const serverBase = new URL(server.url);
     const fhirBase = `${serverBase.protocol}//${serverBase.host}`;
     const fhirPrefix = serverBase.pathname.replace(/\/$/, '');

@@ -20,6 +20,7 @@ import { taskReject } from './operations/task-reject';
 import { patientIhePix } from './operations/patient-ihe-pix';
 import { patientMatch } from './operations/patient-match';
 import { patientMerge } from './operations/patient-merge';
+import { patientEverything } from './operations/patient-everything';
 import { shippedConformanceRead, structureDefinitionRead } from './operations/structure-definition-read';
 import { valueSetExpand } from './operations/terminology-expand';
 import { codeSystemLookup } from './operations/terminology-lookup';
@@ -111,6 +112,7 @@ export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'DELETE', path: '/:type/:id', interaction: 'delete', level: 'instance', handler: deleteInstance },
   { method: 'GET', path: '/:type/:id/_history', interaction: 'history-instance', level: 'instance', handler: historyInstance },
   { method: 'GET', path: '/:type/:id/_history/:vid', interaction: 'vread', level: 'instance', handler: vread },
+  { method: 'GET', path: '/:type/:id/$everything', interaction: 'operation', operation: 'everything', level: 'instance', types: ['Patient'], handler: patientEverything },
   // Compartment search: https://hl7.org/fhir/R4/compartmentdefinition.html (Patient compartment).
   { method: 'GET', path: '/:type/:id/:compartmentType', interaction: 'search-compartment', level: 'instance', handler: searchCompartment },
 ];

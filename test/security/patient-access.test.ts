@@ -102,6 +102,14 @@ test('searches never return another patient: explicit subject, chains, _include,
   expect((await s.fetch('/_history', { headers: asA() })).status).toBeGreaterThanOrEqual(400);
 });
 
+test('$everything: the whole own record, and 404 for another patient as for no patient', async () => {
+  const own = await s.fetch(`/Patient/${A.id}/$everything`, { headers: asA() });
+  expect(own.status).toBe(200);
+  expect(ids(own.body).sort()).toEqual([`Observation/${A.obs}`, `Patient/${A.id}`].sort());
+  expect((await s.fetch(`/Patient/${B.id}/$everything`, { headers: asA() })).status).toBe(404);
+  expect((await s.fetch('/Patient/00000000-0000-4000-8000-000000000000/$everything', { headers: asA() })).status).toBe(404);
+});
+
 test('writes and transactions are refused, nothing is stored', async () => {
   const post = await s.fetch('/Observation', { method: 'POST', headers: asA(), json: buildObservation({ subject: { reference: `Patient/${A.id}` } }) });
   expect(post.status).toBe(403);
