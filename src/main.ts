@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     if (config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, { now: () => new Date() });
     await handle.close();
     logger.info({ applied, workers: config.workers }, 'migrations done; starting workers');
+    if (config.seedDemo === 'on') logger.warn('SEED_DEMO=on is not applied with several workers; run `npm run seed` instead');
     for (let i = 0; i < config.workers; i++) cluster.fork();
     let stopping = false;
     cluster.on('exit', (worker, code, signal) => {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const running = await startServer({ config, logger, migrate: !clustered, developmentClients: !clustered });
+  const running = await startServer({ config, logger, migrate: !clustered, developmentClients: !clustered, demoSeed: !clustered });
   logger.info({ url: running.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, pid: process.pid }, 'OpenNHIS listening');
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');

@@ -8,12 +8,17 @@ import { migrateToLatest } from './repository/migrate';
 import type { Clock } from './shared/clock';
 import type { IdGenerator } from './shared/ids';
 import { warmValidation } from './validation';
+import { startDemoSeed } from './demo/auto-seed';
+import type { DemoCountryOptions } from './demo/demo-country';
+import type { DemoLoadReport } from './demo/demo-loader';
 
 export interface RunningServer {
   server: Server;
   url: string;
   /** The server's own database handle (tests register clients through it). */
   db: Db;
+  /** The start-up demo seed (SEED_DEMO) when asked for: resolves when it ends, undefined if nothing was loaded. */
+  demoSeed?: Promise<DemoLoadReport | undefined>;
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -25,6 +30,8 @@ export interface StartOptions {
   developmentClients?: boolean;
   clock?: Clock;
   ids?: IdGenerator;
+  /** Apply SEED_DEMO after listening (main.ts); an object sets the demo country's sizes. */
+  demoSeed?: boolean | Partial<DemoCountryOptions>;
 }
 
 /** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
@@ -43,7 +50,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   warmValidation();
 
   let shuttingDown = false;
-  const { app, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
+  const { app, ctx, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -56,6 +63,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // PORT=0 asks the OS for a port; the OAuth issuer and token audience derive from it.
   if (config.port === 0) config.port = port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const demo = opts.demoSeed
+    ? startDemoSeed({ ctx, kind: handle.kind, logger, sizes: typeof opts.demoSeed === 'object' ? opts.demoSeed : undefined, isShuttingDown: () => shuttingDown })
+    : undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -72,8 +82,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         });
         server.closeIdleConnections();
       });
+      await demo?.stop();
       await stopBackground();
       await handle.close();
     })());
-  return { server, url, db: handle.db, close };
+  return { server, url, db: handle.db, demoSeed: demo?.done, close };
 }

@@ -68,7 +68,18 @@ async function main(): Promise<void> {
   const url = new URL(ADMIN);
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
+  try {
+    await bench(databaseUrl);
+  } finally {
+    // Also after a failure: drop ... with (force) ends the server's and the baseline's connections.
+    const admin2 = new Client({ connectionString: ADMIN });
+    await admin2.connect();
+    await admin2.query(`drop database if exists ${dbName} with (force)`);
+    await admin2.end();
+  }
+}
 
+async function bench(databaseUrl: string): Promise<void> {
   const config = loadConfig({ ...benchEnv(), PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', DB_POOL_SIZE: '16' });
   const server = await startServer({ config, logger: createLogger('silent') });
   const authorization = await benchAuthorization(server.db, config);
@@ -166,10 +177,6 @@ async function main(): Promise<void> {
   baseline.close();
   await pool.end();
   await server.close();
-  const admin2 = new Client({ connectionString: ADMIN });
-  await admin2.connect();
-  await admin2.query(`drop database if exists ${dbName} with (force)`);
-  await admin2.end();
 }
 
 main().catch((err) => {

@@ -5,7 +5,7 @@
  * baseline that inserts the same resources as JSON rows with multi-row INSERTs
  * (no validation, no search index, no reference rewriting).
  *
- *   npm run build && node dist/scripts/bench/ingest.js [--bundles 24] [--concurrency 1,4,16]
+ *   npm run build && node dist/scripts/bench/ingest.js [--bundles 96] [--concurrency 1,4,16]
  *
  * The server requires a bearer token: the benchmark registers its own client
  * (see ./auth.ts; BENCH_RATE_LIMIT as there).
@@ -25,7 +25,7 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const BUNDLES = arg('--bundles', 24);
+const BUNDLES = arg('--bundles', 96);
 const CONCURRENCY = (process.argv.includes('--concurrency') ? process.argv[process.argv.indexOf('--concurrency') + 1] : '1,4,16').split(',').map(Number);
 
 type Json = Record<string, unknown>;
@@ -146,7 +146,7 @@ async function benchServer(bundles: Json[], concurrency: number): Promise<Figure
  * faster than the server, so the Bundles are sent again (fresh ids) until it
  * has run RAW_MIN_SECONDS, for a measurable time on a noisy machine.
  */
-const RAW_MIN_SECONDS = 2;
+const RAW_MIN_SECONDS = 4;
 async function benchRaw(bundles: Json[], concurrency: number): Promise<Figures> {
   const db = await createDb();
   const pool = new Pool({ connectionString: db.url, max: Math.max(10, concurrency + 4) });

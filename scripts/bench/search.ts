@@ -244,6 +244,7 @@ async function benchSize(patients: number): Promise<Record<string, unknown>> {
     const seedHandle = await openDatabase({ databaseUrl: scratch.url, poolSize: 2 });
     await migrateToLatest(seedHandle.db);
     const pool = new Pool({ connectionString: scratch.url, max: 16 });
+    pool.on('error', () => undefined); // idle clients ended by drop database ... with (force) after a failure
     const existing = Number((await pool.query(`select count(*) as n from resource where resource_type = 'Patient'`)).rows[0].n);
     let seeded: Record<string, unknown> = { reused: existing };
     if (existing === 0) {
@@ -332,6 +333,10 @@ async function benchSize(patients: number): Promise<Record<string, unknown>> {
     await server.close();
     await pool.end();
     return { patients, seeded, tables: Object.fromEntries(sizes.rows.map((r: { table: string; rows: string }) => [r.table, Number(r.rows)])), queries: out };
+  } catch (err) {
+    // Report it before the drop below ends every connection (which would otherwise hide it).
+    process.stderr.write(`size ${patients} failed: ${(err as Error).stack ?? String(err)}\n`);
+    throw err;
   } finally {
     await scratch.drop();
   }

@@ -73,6 +73,12 @@ export interface Config {
   prescriptionExpiryIntervalMs: number;
   /** ePrescription: HMAC key (hex, >= 64 chars) for claim secrets; default: a random key kept in the database. */
   prescriptionSecretKey?: string;
+  /**
+   * Demo country at start-up (src/demo/): `auto` loads it into an empty embedded database (never on
+   * PostgreSQL), `on` loads it into any database (idempotent), `off` never. SEED_DEMO; default `auto`,
+   * which is `off` when NODE_ENV=production (where `on` is refused).
+   */
+  seedDemo: 'auto' | 'on' | 'off';
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -98,6 +104,17 @@ function nationalProfilesMode(raw: string | undefined, registryMode: string | un
   if (value === 'claimed' || value === 'off') return value;
   if (value !== 'auto') problems.push(`NATIONAL_PROFILES=${JSON.stringify(raw)} must be one of on, claimed, off, auto`);
   return registryMode === 'strict' ? 'enforce' : 'claimed';
+}
+
+function seedDemoOf(env: NodeJS.ProcessEnv, problems: string[]): Config['seedDemo'] {
+  const raw = env.SEED_DEMO || 'auto';
+  if (raw !== 'auto' && raw !== 'on' && raw !== 'off') {
+    problems.push(`SEED_DEMO=${JSON.stringify(raw)} must be one of auto, on, off`);
+    return 'off';
+  }
+  if (env.NODE_ENV !== 'production') return raw;
+  if (raw === 'on') problems.push('SEED_DEMO=on loads invented patients and is refused when NODE_ENV=production');
+  return 'off';
 }
 
 function registryModeOf(env: NodeJS.ProcessEnv, problems: string[]): Config['registryMode'] {
@@ -199,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     prescriptionLeaseMinutes: int('PRESCRIPTION_LEASE_MINUTES', 30, 1, 24 * 60),
     prescriptionExpiryIntervalMs: int('PRESCRIPTION_EXPIRY_INTERVAL_MS', 60000, 100, 86400000),
     prescriptionSecretKey: env.PRESCRIPTION_SECRET_KEY || undefined,
+    seedDemo: seedDemoOf(env, problems),
   };
   if (config.prescriptionValidityDays > config.prescriptionMaxValidityDays) problems.push('PRESCRIPTION_VALIDITY_DAYS must not exceed PRESCRIPTION_MAX_VALIDITY_DAYS');
   if (config.prescriptionSecretKey && !/^[0-9a-fA-F]{64,}$/.test(config.prescriptionSecretKey)) problems.push('PRESCRIPTION_SECRET_KEY must be at least 64 hex characters');

@@ -11,7 +11,8 @@ import { conditionalUpdate, update } from './interactions/update';
 import { validateOperation } from './interactions/validate';
 import { vread } from './interactions/vread';
 import { medicationRequestTimeline } from './operations/medication-request-timeline';
-import { prescribeOperation } from './operations/prescription-prescribe';
+import { prescribeByCreate, prescribeOperation } from './operations/prescription-prescribe';
+import { isEPrescription } from '../domain/prescription/prescribe';
 import { taskAbort } from './operations/task-abort';
 import { taskAccept } from './operations/task-accept';
 import { taskClose } from './operations/task-close';
@@ -68,6 +69,17 @@ const searchType: Handler = confined((ctx, req) =>
 const searchSystem: Handler = confined((ctx, req) => ctx.search.searchSystem(req));
 const searchCompartment: Handler = confined((ctx, req) => ctx.search.searchCompartment(req, req.params.type, req.params.id, req.params.compartmentType));
 
+const idempotentCreate = idempotent(create);
+/**
+ * An ePrescription posted as a plain create runs the prescribing workflow. Not through
+ * Idempotency-Key storage: the stored first answer would keep the access code, which exists
+ * only as a hash. A prescriber retrying after a lost answer cancels the duplicate with $abort.
+ */
+const createOrPrescribe: Handler = (ctx, req) =>
+  req.params.type === 'MedicationRequest' && req.body && typeof req.body === 'object' && isEPrescription(req.body as Record<string, unknown>)
+    ? prescribeByCreate(ctx, req)
+    : idempotentCreate(ctx, req);
+
 export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/', interaction: 'search-system', level: 'system', handler: searchSystem },
   { method: 'GET', path: '/_history', interaction: 'history-system', level: 'system', handler: historySystem },
@@ -86,7 +98,7 @@ export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'POST', path: '/:type/:id/$abort', interaction: 'operation', operation: 'abort', level: 'instance', types: ['Task'], handler: taskAbort },
   { method: 'GET', path: '/:type', interaction: 'search-type', level: 'type', handler: searchType },
   { method: 'POST', path: '/:type/_search', interaction: 'search-type', level: 'type', handler: searchType },
-  { method: 'POST', path: '/:type', interaction: 'create', level: 'type', handler: idempotent(create) },
+  { method: 'POST', path: '/:type', interaction: 'create', level: 'type', handler: createOrPrescribe },
   { method: 'PUT', path: '/:type', interaction: 'conditional-update', level: 'type', handler: conditionalUpdate },
   { method: 'DELETE', path: '/:type', interaction: 'conditional-delete', level: 'type', handler: conditionalDelete },
   { method: 'GET', path: '/:type/_history', interaction: 'history-type', level: 'type', handler: historyType },

@@ -1,5 +1,7 @@
 // ePrescription over HTTP with real tokens: each role reaches exactly its part of the workflow.
 import { PRESCRIPTION_NUMBER_SYSTEM } from '../../src/domain/prescription/prescription-number';
+import { EPRESCRIPTION_PROFILE } from '../../src/domain/prescription/prescribe';
+import { ACCESS_CODE_EXTENSION, TASK_EXTENSION } from '../../src/fhir/operations/prescription-prescribe';
 import { BG_EGN_SYSTEM, validEgn } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 import { buildDispense, buildMedicationRequest, param, prescribedItems } from '../domain/prescription/prescription-setup';
@@ -89,6 +91,24 @@ test('each role is held to its part: pharmacies cannot prescribe or edit Tasks, 
   expect(noToken.status).toBe(401);
   // Nothing above changed the prescription: it is still ready for a pharmacy.
   expect((await s.fetch(`/Task/${p.taskId}`)).body.status).toBe('ready');
+});
+
+test('a plain POST of an ePrescription-profile MedicationRequest prescribes: 201, access code once, in the answer only', async () => {
+  const { patientId, practitionerId } = await seed();
+  const body = { ...buildMedicationRequest(patientId, practitionerId), meta: { profile: [EPRESCRIPTION_PROFILE] } };
+  expect((await s.fetch('/MedicationRequest', { method: 'POST', headers: as('pharmacyA'), json: body })).status).toBe(403);
+  const created = await s.fetch('/MedicationRequest', { method: 'POST', headers: as('prescriber'), json: body });
+  expect(created.status).toBe(201);
+  expect(created.headers.get('location')).toMatch(/\/MedicationRequest\/[^/]+\/_history\/1$/);
+  expect(created.headers.get('cache-control')).toBe('no-store');
+  const ext = (url: string) => created.body.extension.find((e: any) => e.url === url);
+  const accessCode = ext(ACCESS_CODE_EXTENSION).valueString;
+  const taskId = ext(TASK_EXTENSION).valueReference.reference.split('/')[1];
+  expect(created.body.identifier.some((i: any) => i.system === PRESCRIPTION_NUMBER_SYSTEM)).toBe(true);
+  // Stored without the access code; the pharmacy can claim with it.
+  const stored = await s.fetch(`/MedicationRequest/${created.body.id}`);
+  expect(JSON.stringify(stored.body)).not.toContain(accessCode);
+  expect((await s.fetch(`/Task/${taskId}/$accept?ac=${accessCode}`, { method: 'POST', headers: as('pharmacyA') })).status).toBe(200);
 });
 
 test('operations are served on the type that defines them only', async () => {

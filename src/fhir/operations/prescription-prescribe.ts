@@ -49,3 +49,41 @@ export async function prescribeOperation(ctx: FhirContext, req: FhirRequest): Pr
   };
 }
 
+
+/** Extensions carried by the create response only (never stored): how the prescriber learns the access code. */
+export const ACCESS_CODE_EXTENSION = 'http://opennhis.org/fhir/StructureDefinition/prescription-access-code';
+export const TASK_EXTENSION = 'http://opennhis.org/fhir/StructureDefinition/prescription-task';
+export const WARNINGS_EXTENSION = 'http://opennhis.org/fhir/StructureDefinition/prescription-warnings';
+
+/**
+ * Plain `POST /MedicationRequest` of a resource claiming the ePrescription profile: the same
+ * workflow as `$prescribe`, answered as a create (201, Location, ETag). The stored
+ * MedicationRequest carries the prescription number; the answer adds, this once, the access
+ * code, the Task and any safety warnings (a contained OperationOutcome) as extensions.
+ * Always a representation: `Prefer: return=minimal` would lose the access code.
+ */
+export async function prescribeByCreate(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const result = await run(ctx, req, req.body);
+  const [item] = result.items;
+  const mr = item.medicationRequest;
+  const extension = [
+    ...((mr.resource.extension as unknown[] | undefined) ?? []),
+    { url: ACCESS_CODE_EXTENSION, valueString: item.accessCode },
+    { url: TASK_EXTENSION, valueReference: { reference: `Task/${item.task.id}` } },
+  ];
+  const body: Record<string, unknown> = { ...mr.resource, extension };
+  if (result.warnings.length > 0) {
+    body.contained = [...((mr.resource.contained as unknown[] | undefined) ?? []), { ...outcomeOf(result.warnings), id: 'safety-warnings' }];
+    extension.push({ url: WARNINGS_EXTENSION, valueReference: { reference: '#safety-warnings' } });
+  }
+  return {
+    status: 201,
+    headers: {
+      ...NO_STORE,
+      Location: `${req.baseUrl}/MedicationRequest/${mr.id}/_history/${mr.versionId}`,
+      ETag: `W/"${mr.versionId}"`,
+      'Last-Modified': mr.lastUpdated.toUTCString(),
+    },
+    body,
+  };
+}
