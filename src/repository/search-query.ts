@@ -390,6 +390,21 @@ export interface ResourceRef {
   id: string;
 }
 
+/**
+ * Confines included rows to one patient's compartment inside the SQL, so an `_include` of a
+ * patient token never even fetches another patient's resources. `pairs` are the
+ * `Type.param` compartment memberships (from the CompartmentDefinition).
+ */
+export interface IncludeConfinement {
+  patientId: string;
+  pairs: string[];
+}
+
+function confinedTo(c: IncludeConfinement | undefined) {
+  if (!c) return sql``;
+  return sql`and ((r.resource_type = 'Patient' and r.id = ${c.patientId}) or exists (select 1 from search_reference as c where c.target_id = ${c.patientId} and c.target_type = 'Patient' and c.resource_type = r.resource_type and c.resource_id = r.id and (c.resource_type || '.' || c.param) in (${sql.join(c.pairs)})))`;
+}
+
 /** Current resources referenced by `sources` through `param` (`*` = any), optionally only of `targetType`. */
 export async function findIncluded(
   db: Db | Tx,
@@ -398,10 +413,11 @@ export async function findIncluded(
   param: string,
   targetType: string | undefined,
   limit: number,
+  confinement?: IncludeConfinement,
 ): Promise<MatchRow[]> {
   if (sourceIds.length === 0) return [];
   const result = await guarded(() =>
-    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.target_type and r.id = x.target_id where x.resource_type = ${sourceType} and x.resource_id in (${sql.join(sourceIds)}) ${param === '*' ? sql`` : sql`and x.param = ${param}`} ${targetType ? sql`and x.target_type = ${targetType}` : sql``} and not r.deleted order by r.resource_type, r.id limit ${limit}`.execute(db),
+    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.target_type and r.id = x.target_id where x.resource_type = ${sourceType} and x.resource_id in (${sql.join(sourceIds)}) ${param === '*' ? sql`` : sql`and x.param = ${param}`} ${targetType ? sql`and x.target_type = ${targetType}` : sql``} and not r.deleted ${confinedTo(confinement)} order by r.resource_type, r.id limit ${limit}`.execute(db),
   );
   return result.rows.map((r) => ({ ...r, keys: [] }));
 }
@@ -414,10 +430,11 @@ export async function findRevIncluded(
   targetType: string,
   targetIds: string[],
   limit: number,
+  confinement?: IncludeConfinement,
 ): Promise<MatchRow[]> {
   if (targetIds.length === 0) return [];
   const result = await guarded(() =>
-    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.resource_type and r.id = x.resource_id where x.resource_type = ${sourceType} ${param === '*' ? sql`` : sql`and x.param = ${param}`} and x.target_type = ${targetType} and x.target_id in (${sql.join(targetIds)}) and not r.deleted order by r.resource_type, r.id limit ${limit}`.execute(db),
+    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.resource_type and r.id = x.resource_id where x.resource_type = ${sourceType} ${param === '*' ? sql`` : sql`and x.param = ${param}`} and x.target_type = ${targetType} and x.target_id in (${sql.join(targetIds)}) and not r.deleted ${confinedTo(confinement)} order by r.resource_type, r.id limit ${limit}`.execute(db),
   );
   return result.rows.map((r) => ({ ...r, keys: [] }));
 }

@@ -237,3 +237,10 @@ export function patientCompartmentParams(resourceType: string): string[] {
 export function isResourceType(t: string): boolean {
   return RESOURCE_TYPES.includes(t);
 }
+
+let compartmentPairs: string[] | undefined;
+/** Every `Type.param` that puts a resource in the Patient compartment. */
+export function patientCompartmentPairs(): string[] {
+  compartmentPairs ??= RESOURCE_TYPES.flatMap((t) => patientCompartmentParams(t).map((p) => `${t}.${p}`));
+  return compartmentPairs;
+}

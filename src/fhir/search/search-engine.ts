@@ -20,7 +20,7 @@ import { systemClock, type Clock } from '../../shared/clock';
 import { parseJson } from '../../shared/json';
 import type { FhirRequest, FhirResponse } from '../request';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor';
-import { isResourceType, patientCompartmentParams, searchParamsOf } from './definitions';
+import { isResourceType, patientCompartmentPairs, patientCompartmentParams, searchParamsOf } from './definitions';
 import type { SearchEngine } from './engine';
 import { extractIndexRows } from './extract-index';
 import { parseSearch, type IncludeSpec, type ParsedSearch, type SearchIssue } from './parse-query';
@@ -97,7 +97,8 @@ export function createFullSearchEngine(deps: SearchEngineDeps): FullSearchEngine
     return parsed;
   }
 
-  async function addIncludes(parsed: ParsedSearch, matches: MatchRow[]): Promise<MatchRow[]> {
+  async function addIncludes(parsed: ParsedSearch, matches: MatchRow[], patientCompartment?: string): Promise<MatchRow[]> {
+    const confinement = patientCompartment ? { patientId: patientCompartment, pairs: patientCompartmentPairs() } : undefined;
     const seen = new Set(matches.map((m) => `${m.resource_type}/${m.id}`));
     const included: MatchRow[] = [];
     const add = (rows: MatchRow[]): MatchRow[] => {
@@ -118,8 +119,8 @@ export function createFullSearchEngine(deps: SearchEngineDeps): FullSearchEngine
           if (included.length >= maxIncluded) break;
           if (!rev && spec.sourceType !== '*' && spec.sourceType !== type) continue;
           const found = rev
-            ? await findRevIncluded(deps.db, spec.sourceType, spec.param, type, ids, maxIncluded)
-            : await findIncluded(deps.db, type, ids, spec.param, spec.targetType, maxIncluded);
+            ? await findRevIncluded(deps.db, spec.sourceType, spec.param, type, ids, maxIncluded, confinement)
+            : await findIncluded(deps.db, type, ids, spec.param, spec.targetType, maxIncluded, confinement);
           added.push(...add(found));
         }
       }
@@ -189,7 +190,7 @@ export function createFullSearchEngine(deps: SearchEngineDeps): FullSearchEngine
       else if (cursor) hasPrev = true;
     }
     const total = await totalOf(parsed, q, { firstPage: !cursor, full: hasNext || count === 0, matched: rows.length });
-    const included = rows.length && (parsed.include.length || parsed.revinclude.length) ? await addIncludes(parsed, rows) : [];
+    const included = rows.length && (parsed.include.length || parsed.revinclude.length) ? await addIncludes(parsed, rows, req.access?.patientCompartment) : [];
 
     const base = `${req.baseUrl}${linkPath ? `/${linkPath}` : ''}`;
     const link = (extraParams: [string, string][]) => {
