@@ -315,7 +315,17 @@ export async function executeEntries(
   }
   failures.throwIfAny();
 
-  // 6. Writes: new resources in multi-row inserts, then updates.
+  // 6. Writes: new resources in multi-row inserts, then updates. The write hooks (national id
+  // uniqueness, temporary ids, registry references, workflow ownership) run for bulk creates
+  // exactly as for single ones: before stamping, and after the rows exist.
+  for (const c of creates) {
+    await guard(c.plan, async () => {
+      let resource = rewritten.get(c.plan.index)!;
+      for (const hook of ctx.writeHooks) if (hook.beforeStore) resource = (await hook.beforeStore(tx, resource, c.id)) as ResourceBody;
+      rewritten.set(c.plan.index, resource);
+    });
+  }
+  failures.throwIfAny();
   const lastUpdated = ctx.clock.now();
   const versions = creates.map((c) => {
     const stamped = stampResource(rewritten.get(c.plan.index)!, c.id, 1, lastUpdated);
@@ -335,6 +345,14 @@ export async function executeEntries(
   if (taken.length > 0) throw FhirError.conflict(`Generated ids are already taken: ${taken.join(', ')}`);
   // One DELETE + one multi-row INSERT per index table for all creates, not a round trip per resource.
   await ctx.search.indexResources(tx, versions.map((v) => v.stamped as ResourceBody & { id: string }));
+  for (let i = 0; i < creates.length; i++) {
+    await guard(creates[i].plan, async () => {
+      for (const hook of ctx.writeHooks) await hook.afterStore?.(tx, versions[i].stamped as ResourceBody & { id: string });
+    });
+    // A failed statement aborts the database transaction: nothing after it can run.
+    if (failures.list.length > 0) break;
+  }
+  failures.throwIfAny();
   for (let i = 0; i < versions.length; i++) hooks.onProgress?.(++done, total);
   for (const u of updates) {
     await guard(u.plan, async () => {

@@ -178,13 +178,17 @@ function requireEntryResource(body: unknown, type: string, index: number): Resou
  * its fullUrl; an expression that is not already rooted at the Bundle becomes
  * `where` (default: the entry itself).
  */
-export function issuesForEntry(err: FhirError, index: number, fullUrl?: string, where = entryPath(index)): Issue[] {
+export function issuesForEntry(err: FhirError, index: number, fullUrl?: string, where?: string): Issue[] {
   return err.issues.map((issue) => {
     const rooted = issue.expression?.filter((e) => e.startsWith('Bundle.')) ?? [];
+    // `Observation.subject` from a write rule becomes `Bundle.entry[i].resource.subject`.
+    const inResource = (issue.expression ?? [])
+      .filter((e) => /^[A-Z][A-Za-z]+\./.test(e) && !e.startsWith('Bundle.'))
+      .map((e) => `${entryPath(index)}.resource.${e.slice(e.indexOf('.') + 1)}`);
     return {
       ...issue,
       diagnostics: `${describeEntry(index, fullUrl)}: ${issue.diagnostics}`,
-      expression: rooted.length ? rooted : [where],
+      expression: rooted.length ? rooted : where ? [where] : inResource.length ? inResource : [entryPath(index)],
     };
   });
 }
