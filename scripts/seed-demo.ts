@@ -8,6 +8,8 @@
  * Stop a server running on the same embedded database first: only one process may open it.
  */
 import { createApp } from '../src/app';
+import { isLocalServerRunning } from '../src/auth/development-credentials';
+import { localUrlFromConfig } from '../src/auth/issuer';
 import { ConfigError, loadConfig, type Config } from '../src/config/config';
 import { DEFAULT_DEMO_SIZES, EGN_SYSTEM, generateDemoCountry, toTransactionBundles, type DemoCountryOptions } from '../src/demo/demo-country';
 import { loadDemoBundles } from '../src/demo/demo-loader';
@@ -63,6 +65,13 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw err;
+  }
+  if (!config.databaseUrl && (await isLocalServerRunning(localUrlFromConfig(config)))) {
+    process.stderr.write(
+      `A server answers at ${localUrlFromConfig(config)}: stop it first, the embedded database admits one process.\n` +
+        '(Started on an empty embedded database, the server loads the demo country itself: SEED_DEMO=auto.)\n',
+    );
+    process.exit(2);
   }
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const country = generateDemoCountry(args.sizes);

@@ -1,12 +1,17 @@
 /**
  * Core REST benchmark (issue 2): create/s and read-by-id req/s with p50/p99 at
- * concurrency 1 and 16 against PostgreSQL, and in the same run, each right
- * after the server's run, a bare baseline: plain node:http answering the same
- * read with one SELECT over pg, and the same create as JSON.parse + id/meta +
- * one transaction inserting the resource and history rows (no validation,
- * search index, audit, auth or rate limit).
+ * concurrency 1 and 16 against PostgreSQL, and in the same run, side by side,
+ * a bare baseline: plain node:http answering the same read with one SELECT
+ * over pg, and the same create as JSON.parse + id/meta + one transaction
+ * inserting the resource and history rows (no validation, search index,
+ * audit, auth or rate limit).
  *
- *   npm run build && node dist/scripts/bench/core.js [--duration 10]
+ *   npm run build && node dist/scripts/bench/core.js [--duration 4] [--rounds 3] [--concurrency 1,16]
+ *
+ * Each (operation, concurrency) runs server and baseline alternately for
+ * --rounds rounds of --duration seconds each (closed loop, see ./load.ts);
+ * figures are medians over rounds and each ratio the median of the per-round
+ * ratios, so that a shared, noisy machine affects both sides alike.
  *
  * The server requires a bearer token: the benchmark registers its own client
  * and sends its token on every request, to both servers (the baseline ignores
@@ -17,7 +22,6 @@
  * as admin connection; a scratch database is created and dropped). Loopback only,
  * bounded in time, prints JSON.
  */
-import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Client, Pool } from 'pg';
@@ -25,10 +29,16 @@ import { loadConfig } from '../../src/config/config';
 import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
 import { benchAuthorization, benchEnv } from './auth';
+import { closeAgent, closedLoop, ratios, sideBySide, summarise, type LoadFigures, type RequestSpec } from './load';
 
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const durationArg = process.argv.indexOf('--duration');
-const DURATION = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 10;
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const DURATION = Number(arg('--duration') ?? 4);
+const ROUNDS = Number(arg('--rounds') ?? 3);
+const CONCURRENCY = (arg('--concurrency') ?? '1,16').split(',').map(Number);
 
 const OBSERVATION = JSON.stringify({
   resourceType: 'Observation',
@@ -40,24 +50,7 @@ const OBSERVATION = JSON.stringify({
   valueQuantity: { value: 72, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
 });
 
-interface Figures {
-  reqPerSec: number;
-  /** autocannon's percentiles are whole milliseconds; the mean is not. */
-  meanMs: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-  non2xx: number;
-}
-
-function run(opts: autocannon.Options): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    autocannon({ ...opts, duration: DURATION }, (err, r) => {
-      if (err) return reject(err);
-      resolve({ reqPerSec: Math.round(r.requests.average), meanMs: Math.round(r.latency.mean * 100) / 100, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
-    });
-  });
-}
+const brief = (f: LoadFigures) => ({ reqPerSec: f.reqPerSec, p50ms: f.p50ms, p99ms: f.p99ms, errors: f.errors });
 
 async function main(): Promise<void> {
   const dbName = `nhis_bench_${Date.now()}`;
@@ -135,46 +128,59 @@ async function bench(databaseUrl: string): Promise<void> {
   await new Promise<void>((r) => baseline.listen(0, '127.0.0.1', r));
   const baselineUrl = `http://127.0.0.1:${(baseline.address() as { port: number }).port}`;
 
-  const results: Record<string, Figures> = {};
-  for (const connections of [1, 16]) {
-    results[`create_c${connections}`] = await run({
-      url: `${server.url}/Observation`,
-      method: 'POST',
-      body: OBSERVATION,
-      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
-      connections,
-    });
-    results[`baselineCreate_c${connections}`] = await run({
-      url: `${baselineUrl}/Observation`,
-      method: 'POST',
-      body: OBSERVATION,
-      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
-      connections,
-    });
-    results[`read_c${connections}`] = await run({ url: `${server.url}/Observation/${id}`, headers: { authorization }, connections });
-    results[`baselineRead_c${connections}`] = await run({ url: `${baselineUrl}/Observation/${id}`, headers: { authorization }, connections });
+  const serverUrl = server.url;
+  const create: RequestSpec = {
+    method: 'POST',
+    path: '/Observation',
+    body: OBSERVATION,
+    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
+    expect: 201,
+  };
+  const read: RequestSpec = { path: `/Observation/${id}`, headers: { authorization }, expect: 200 };
+  const results: Record<string, unknown> = {};
+  const summary: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [op, spec] of [
+    ['create', create],
+    ['read', read],
+  ] as const) {
+    for (const c of CONCURRENCY) {
+      const { subject, baseline: base } = await sideBySide(
+        ROUNDS,
+        () => closedLoop(serverUrl, () => spec, c, DURATION),
+        () => closedLoop(baselineUrl, () => spec, c, DURATION),
+      );
+      const key = `${op}_c${c}`;
+      const ours = summarise(subject);
+      const theirs = summarise(base);
+      results[key] = { server: ours, baseline: theirs, serverRounds: subject.map(brief), baselineRounds: base.map(brief) };
+      summary[key] = {
+        serverReqPerSec: ours.reqPerSec,
+        baselineReqPerSec: theirs.reqPerSec,
+        serverP50ms: ours.p50ms,
+        serverP99ms: ours.p99ms,
+        baselineP50ms: theirs.p50ms,
+        baselineP99ms: theirs.p99ms,
+        serverOverBaseline: ratios(subject, base),
+      };
+      if (ours.errors || theirs.errors) problems.push(`${key}: server ${ours.errors} errors${ours.firstError ? ` (${ours.firstError})` : ''}, baseline ${theirs.errors}${theirs.firstError ? ` (${theirs.firstError})` : ''}`);
+      process.stderr.write(`${key}: server ${ours.reqPerSec} req/s, baseline ${theirs.reqPerSec} req/s\n`);
+    }
   }
-  const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
-  const vs = (ours: Figures, base: Figures) => ({
-    reqPerSec: ratio(ours.reqPerSec, base.reqPerSec),
-    meanLatency: base.meanMs > 0 ? ratio(ours.meanMs, base.meanMs) : null,
-    p50: base.p50ms > 0 ? ratio(ours.p50ms, base.p50ms) : null,
-    p99: base.p99ms > 0 ? ratio(ours.p99ms, base.p99ms) : null,
-  });
   const report = {
-    durationSecondsPerRun: DURATION,
+    secondsPerRun: DURATION,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    // serverOverBaseline: reqPerSec < 1 means the server is slower; latency ratios > 1 mean slower.
+    summary,
+    errors: problems,
     results,
-    // Server over baseline: reqPerSec < 1 means slower; latency ratios > 1 mean slower (p50 is null when the baseline's rounds to 0 ms).
-    createVsBaseline_c1: vs(results.create_c1, results.baselineCreate_c1),
-    createVsBaseline_c16: vs(results.create_c16, results.baselineCreate_c16),
-    readVsBaseline_c1: vs(results.read_c1, results.baselineRead_c1),
-    readVsBaseline_c16: vs(results.read_c16, results.baselineRead_c16),
-    errorsOrNon2xx: Object.entries(results).filter(([, f]) => f.errors + f.non2xx > 0).map(([k, f]) => `${k}: ${f.errors} errors, ${f.non2xx} non-2xx`),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 
   baseline.close();
+  closeAgent();
   await pool.end();
   await server.close();
 }

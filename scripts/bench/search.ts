@@ -3,9 +3,11 @@
  * concurrency 1 and 16 for five searches over HTTP, each run side by side with
  * a FAIR hand-written SQL query (the same index tables, the same resource rows,
  * their stored content concatenated into a Bundle by a bare node:http server),
- * plus what indexing costs per resource on write.
+ * plus what indexing costs per resource on write. FHIR and hand SQL run
+ * alternately for --rounds rounds of --duration seconds (see ./load.ts):
+ * figures are medians over rounds, ratios medians of per-round ratios.
  *
- *   npm run build && node dist/scripts/bench/search.js --patients 2000[,20000] [--duration 5] [--keep]
+ *   npm run build && node dist/scripts/bench/search.js --patients 2000[,20000] [--duration 2] [--rounds 3] [--keep]
  *   ... --db postgres://.../existing   reuse a seeded database (seeded if empty, never dropped)
  *
  * Needs PostgreSQL (BENCH_DATABASE_URL admin connection; a scratch database per
@@ -26,13 +28,15 @@ import { openDatabase } from '../../src/repository/db';
 import { migrateToLatest } from '../../src/repository/migrate';
 import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
 import { benchAuthorization, benchEnv } from './auth';
+import { median, ratios, sideBySide, summarise } from './load';
 
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const DURATION = Number(arg('--duration') ?? 5);
+const DURATION = Number(arg('--duration') ?? 2);
+const ROUNDS = Number(arg('--rounds') ?? 3);
 const MAX_REQUESTS = Number(arg('--max-requests') ?? 20000);
 const SIZES = (arg('--patients') ?? arg('--sizes') ?? '2000').split(',').map(Number);
 const REUSE_DB = arg('--db');
@@ -126,6 +130,7 @@ const QUERIES: Query[] = [
 interface Figures {
   requests: number;
   reqPerSec: number;
+  meanMs: number;
   p50ms: number;
   p99ms: number;
   errors: number;
@@ -204,6 +209,7 @@ async function load(base: string, paths: string[], connections: number, paged: b
   const out: Figures = {
     requests: latencies.length,
     reqPerSec: Math.round(latencies.length / seconds),
+    meanMs: latencies.length ? +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(3) : 0,
     p50ms: percentile(latencies, 50),
     p99ms: percentile(latencies, 99),
     errors,
@@ -237,6 +243,16 @@ async function createScratch(): Promise<{ url: string; drop: () => Promise<void>
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
+
+/** Paged queries: medians of the traversal figures over rounds. */
+function withTraversals(summary: ReturnType<typeof summarise>, rounds: Figures[]): Figures {
+  const out: Figures = { ...summary };
+  if (rounds[0]?.traversals !== undefined) {
+    out.traversals = rounds.reduce((n, r) => n + (r.traversals ?? 0), 0);
+    out.traversalMeanMs = Math.round(median(rounds.map((r) => r.traversalMeanMs ?? 0)));
+  }
+  return out;
+}
 
 async function benchSize(patients: number): Promise<Record<string, unknown>> {
   const scratch = await createScratch();
@@ -312,22 +328,21 @@ async function benchSize(patients: number): Promise<Record<string, unknown>> {
         exampleRows = Math.max(exampleRows, a.length);
         if (JSON.stringify(a) !== JSON.stringify(b)) sameRows = false;
       }
-      const fhirC1 = await load(fhirBase, fhirPaths, 1, !!q.paged);
-      const sqlC1 = await load(bareBase, barePaths, 1, !!q.paged);
-      const fhirC16 = await load(fhirBase, fhirPaths, 16, !!q.paged);
-      const sqlC16 = await load(bareBase, barePaths, 16, !!q.paged);
-      out[q.name] = {
-        sameRows,
-        rowsPerSample: exampleRows,
-        fhir: { c1: fhirC1, c16: fhirC16 },
-        sql: { c1: sqlC1, c16: sqlC16 },
-        fhirOverSql: {
-          p50_c1: ratio(fhirC1.p50ms, sqlC1.p50ms),
-          p50_c16: ratio(fhirC16.p50ms, sqlC16.p50ms),
-          reqPerSecSqlOverFhir_c1: ratio(sqlC1.reqPerSec, fhirC1.reqPerSec),
-          reqPerSecSqlOverFhir_c16: ratio(sqlC16.reqPerSec, fhirC16.reqPerSec),
-        },
-      };
+      const fhir: Record<string, Figures> = {};
+      const hand: Record<string, Figures> = {};
+      const fhirOverSql: Record<string, unknown> = {};
+      for (const c of [1, 16]) {
+        const runs = await sideBySide(
+          ROUNDS,
+          () => load(fhirBase, fhirPaths, c, !!q.paged),
+          () => load(bareBase, barePaths, c, !!q.paged),
+        );
+        fhir[`c${c}`] = withTraversals(summarise(runs.subject), runs.subject as Figures[]);
+        hand[`c${c}`] = withTraversals(summarise(runs.baseline), runs.baseline as Figures[]);
+        // < 1 for reqPerSec and > 1 for latencies: FHIR is slower than the hand query.
+        fhirOverSql[`c${c}`] = ratios(runs.subject, runs.baseline);
+      }
+      out[q.name] = { sameRows, rowsPerSample: exampleRows, fhir, sql: hand, fhirOverSql };
     }
     await new Promise((ok) => bare.close(ok));
     await server.close();
@@ -361,7 +376,7 @@ async function main(): Promise<void> {
       };
     }
   }
-  console.log(JSON.stringify({ durationSecPerRun: DURATION, sizes: SIZES, results, scaling: summary }, null, 2));
+  console.log(JSON.stringify({ durationSecPerRun: DURATION, rounds: ROUNDS, sizes: SIZES, results, scaling: summary }, null, 2));
   agent.destroy();
 }
 

@@ -10,8 +10,8 @@ import type { Db } from '../repository/db';
 import { generateDemoCountry, toTransactionBundles, type DemoCountryOptions } from './demo-country';
 import { loadDemoBundles, type DemoLoadReport } from './demo-loader';
 
-/** Small Bundles: on the embedded database each one holds its only connection while it commits. */
-const STARTUP_BUNDLE_SIZE = 100;
+/** Small Bundles: on the embedded database requests wait while one is written (about 0.3 s for 50 entries). */
+const STARTUP_BUNDLE_SIZE = 50;
 
 export async function hasPatients(db: Db): Promise<boolean> {
   const row = await db.selectFrom('resource').select('id').where('resource_type', '=', 'Patient').where('deleted', '=', false).limit(1).executeTakeFirst();
@@ -66,7 +66,7 @@ export function startDemoSeed(deps: {
       // Issue codes and element paths only: diagnostics may quote values.
       const issues = report.failures[0].issues.map((i) => ({ code: i.nhisCode ?? i.code, expression: i.expression }));
       logger.warn({ ...summary, status: report.failures[0].status, issues }, 'demo seed stopped: a Bundle was refused');
-    } else if (report.stopped) logger.info(summary, 'demo seed interrupted; the next start or `npm run seed` continues it');
+    } else if (report.stopped) logger.info(summary, 'demo seed interrupted; `npm run seed` completes it');
     else logger.info(summary, 'demo seed done (`npm run seed` prints example identifiers to try)');
     return report;
   })().catch((err: unknown) => {

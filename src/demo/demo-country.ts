@@ -407,10 +407,10 @@ export function generateDemoCountry(options: Partial<DemoCountryOptions> = {}): 
     });
     const role = (at: Facility, active: boolean, start: string, end?: string): string => {
       const key = `R${pad(++roleSeq, 7)}`;
-      const roleUrl = conditionalUrl('PractitionerRole', DEMO_KEY_SYSTEM, key);
+      const roleFullUrl = uuid();
       const ward = at.wards.find((w) => w.specialty === specialty);
       const service = at.services.find((s) => s.specialty === specialty);
-      add('PractitionerRole', uuid(), roleUrl, {
+      add('PractitionerRole', roleFullUrl, conditionalUrl('PractitionerRole', DEMO_KEY_SYSTEM, key), {
         identifier: [{ system: DEMO_KEY_SYSTEM, value: key }],
         active,
         period: end ? { start, end } : { start },
@@ -421,7 +421,7 @@ export function generateDemoCountry(options: Partial<DemoCountryOptions> = {}): 
         location: [{ reference: (ward ?? at.site).fullUrl }],
         ...(service ? { healthcareService: [{ reference: service.fullUrl }] } : {}),
       });
-      return roleUrl;
+      return roleFullUrl;
     };
     const careerStart = Math.max(born + 26, 1990);
     const since = `${int(careerStart, year - 1)}-${pad(int(1, 12), 2)}-01`;

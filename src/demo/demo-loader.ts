@@ -95,6 +95,13 @@ function withoutExisting(bundle: TransactionBundle, skip: Set<number>): Transact
   return { ...bundle, entry: bundle.entry.filter((_, i) => !skip.has(i)).map((e) => ({ ...e, resource: rewrite(e.resource) as Entry['resource'] })) };
 }
 
+/**
+ * Lets I/O and timers run. The embedded database answers queries without going
+ * through the event loop, so a load that never yields would hold off every
+ * HTTP request until it ends.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Writes the Bundles in order, one database transaction each. */
 export async function loadDemoBundles(ctx: FhirContext, bundles: readonly TransactionBundle[], opts: DemoLoadOptions = {}): Promise<DemoLoadReport> {
   const started = Date.now();
@@ -106,7 +113,9 @@ export async function loadDemoBundles(ctx: FhirContext, bundles: readonly Transa
       report.stopped = true;
       break;
     }
+    await yieldToEventLoop();
     const skip = await existingEntries(ctx, bundles[b].entry);
+    await yieldToEventLoop();
     for (const i of skip) bump(report.existing, splitUrl(bundles[b].entry[i].request.url).type);
     existing += skip.size;
     const bundle = withoutExisting(bundles[b], skip);
