@@ -1,15 +1,16 @@
 /**
  * ePrescription benchmark (issue 7): prescribe → find → accept → close cycles/s
  * at concurrency 16 with 10,000 active prescriptions in the database, and
- * p50/p99 of each step. In the same run, a bare baseline: the same row work
- * (insert, select by number, compare-and-set, update + insert dispense) as
- * plain node-postgres transactions at the same concurrency, and the ratio.
+ * p50/p99 of each step. Beside it, a bare baseline: the same row work (insert,
+ * select by number, compare-and-set, update + insert dispense) as plain
+ * node-postgres transactions at the same concurrency; the two alternate in
+ * rounds and the ratio is printed.
  *
  *   npm run -s build && node dist/scripts/bench/eprescription.js
  *
- * Env: BENCH_SECONDS (30), BENCH_CONCURRENCY (16), BENCH_ACTIVE (10000),
- * BENCH_WARMUP_SECONDS (3), BENCH_SEED_GROUP (5 prescriptions per seeding
- * $prescribe), BENCH_DB_POOL_SIZE (16), BENCH_DATABASE_URL (admin
+ * Env: BENCH_SECONDS (30, measured, per side), BENCH_ROUNDS (3), BENCH_CONCURRENCY (16),
+ * BENCH_ACTIVE (10000), BENCH_WARMUP_SECONDS (3), BENCH_SEED_GROUP (5 prescriptions
+ * per seeding $prescribe), BENCH_DB_POOL_SIZE (16), BENCH_DATABASE_URL (admin
  * connection, default postgres://postgres@127.0.0.1:5432/postgres; a scratch
  * database is created and dropped). Loopback only; progress on stderr, JSON on stdout.
  */
@@ -39,17 +40,20 @@ const env = (name: string, fallback: number): number => {
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = env('BENCH_SECONDS', 30);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 3);
-const CONCURRENCY = env('BENCH_CONCURRENCY', 16);
-const ACTIVE = env('BENCH_ACTIVE', 10_000);
-const POOL_SIZE = env('BENCH_DB_POOL_SIZE', 16);
+const CONCURRENCY = Math.max(1, Math.floor(env('BENCH_CONCURRENCY', 16)));
+const ACTIVE = Math.floor(env('BENCH_ACTIVE', 10_000));
+const POOL_SIZE = Math.max(1, Math.floor(env('BENCH_DB_POOL_SIZE', 16)));
+/** The measured time is split into rounds; server and baseline alternate. */
+const ROUNDS = Math.max(1, Math.floor(env('BENCH_ROUNDS', 3)));
 const SEED_CONCURRENCY = 8;
 /** MedicationRequests per seeding $prescribe (a Bundle of one patient's prescriptions; 1 sends them one by one). */
 const SEED_GROUP = Math.max(1, Math.floor(env('BENCH_SEED_GROUP', 5)));
 /** Seeded prescriptions per patient (on average): safety warnings look at each patient's open prescriptions. */
 const PER_PATIENT = 5;
 const PRACTITIONERS = 50;
+const PATIENTS_PER_BUNDLE = 50;
 const PHARMACIES = ['PH001', 'PH002', 'PH003', 'PH004'];
-const ATC_CODES = ['C09AA05', 'C10AA05', 'A10BA02', 'C07AB07', 'N02BE01', 'R03AC02', 'C03CA01', 'B01AC06', 'C08CA01', 'A02BC01'];
+const ATC_CODES = ['C09AA05', 'C10AA05', 'A10BA02', 'C07AB07', 'N02BE01', 'R03AC02', 'C03CA01', 'B01AC06', 'C03DA01', 'A02BC01'];
 const STEPS = ['prescribe', 'find', 'accept', 'close'] as const;
 type Step = (typeof STEPS)[number];
 
@@ -77,7 +81,7 @@ const log = (msg: string): void => {
 };
 
 /** Runs `fn` on `concurrency` loops until `more()` says stop; returns the wall time in ms. */
-async function pool(concurrency: number, more: () => boolean, fn: (worker: number) => Promise<void>): Promise<number> {
+async function loops(concurrency: number, more: () => boolean, fn: (worker: number) => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
@@ -127,12 +131,20 @@ interface SeedResult {
   failures: Failures;
 }
 
-interface CycleResult {
+/** One measured stretch: raw samples, so that rounds can be merged before taking percentiles. */
+interface RawRun {
   cycles: number;
   elapsedMs: number;
-  steps: Record<Step, Latency>;
-  cycle: Latency;
+  samples: Record<Step, number[]>;
+  cycleSamples: number[];
   failures: Record<Step, Failures>;
+}
+
+interface Recorder {
+  sample(step: Step, ms: number): void;
+  fail(step: Step, status: number | string, text: string): void;
+  /** The cycle completed: its time since the cycle began is recorded. */
+  done(): void;
 }
 
 interface Reply {
@@ -149,6 +161,55 @@ function fail(f: Failures, status: number | string, text: string): void {
   f.count++;
   f.byStatus[status] = (f.byStatus[status] ?? 0) + 1;
   if (f.samples.length < 3) f.samples.push(`${status}: ${text.slice(0, 300)}`);
+}
+
+const failureCount = (r: RawRun): number => STEPS.reduce((n, s) => n + r.failures[s].count, 0);
+
+/** `concurrency` loops running `cycle` until `seconds` have passed (a started cycle finishes); the wall time covers the last one. */
+async function measure(concurrency: number, seconds: number, cycle: (worker: number, rec: Recorder) => Promise<void>): Promise<RawRun> {
+  const r: RawRun = {
+    cycles: 0,
+    elapsedMs: 0,
+    samples: { prescribe: [], find: [], accept: [], close: [] },
+    cycleSamples: [],
+    failures: { prescribe: newFailures(), find: newFailures(), accept: newFailures(), close: newFailures() },
+  };
+  const deadline = performance.now() + seconds * 1000;
+  r.elapsedMs = await loops(concurrency, () => performance.now() < deadline, async (w) => {
+    const c0 = performance.now();
+    await cycle(w, {
+      sample: (step, ms) => r.samples[step].push(ms),
+      fail: (step, status, text) => fail(r.failures[step], status, text),
+      done: () => {
+        r.cycles++;
+        r.cycleSamples.push(performance.now() - c0);
+      },
+    });
+  });
+  return r;
+}
+
+function mergeRuns(runs: RawRun[]): RawRun {
+  const out: RawRun = {
+    cycles: 0,
+    elapsedMs: 0,
+    samples: { prescribe: [], find: [], accept: [], close: [] },
+    cycleSamples: [],
+    failures: { prescribe: newFailures(), find: newFailures(), accept: newFailures(), close: newFailures() },
+  };
+  for (const r of runs) {
+    out.cycles += r.cycles;
+    out.elapsedMs += r.elapsedMs;
+    out.cycleSamples.push(...r.cycleSamples);
+    for (const s of STEPS) {
+      out.samples[s].push(...r.samples[s]);
+      const f = out.failures[s];
+      f.count += r.failures[s].count;
+      for (const [k, v] of Object.entries(r.failures[s].byStatus)) f.byStatus[k] = (f.byStatus[k] ?? 0) + v;
+      f.samples.push(...r.failures[s].samples.slice(0, Math.max(0, 3 - f.samples.length)));
+    }
+  }
+  return out;
 }
 
 async function call(url: string, method: string, path: string, token: string, body?: unknown): Promise<Reply> {
@@ -204,32 +265,35 @@ async function seed(t: Extract<WorkerTask, { kind: 'seed' }>): Promise<SeedResul
   const patients: string[] = [];
   const practitioners: string[] = [];
   const r0 = performance.now();
-  // `claimed` counts wanted successes (given back on a failure); `serial` only grows, so every attempt gets a fresh identity.
+  // Patients in transaction Bundles of PATIENTS_PER_BUNDLE (the registry is set-up, not measured).
+  // `claimed` counts wanted successes (given back on a failure); `serial` only grows, so every attempt gets fresh identities.
   let claimed = 0;
   let serial = 0;
-  await pool(t.concurrency, () => claimed < patientCount, async () => {
-    claimed++;
-    const i = serial++;
-    // A distinct, checksum-valid EGN per patient: the date walks through years, months and days, the serial through 0..499.
-    const birthDate = `${1940 + (i % 60)}-${String(1 + (Math.floor(i / 60) % 12)).padStart(2, '0')}-${String(1 + (Math.floor(i / 720) % 28)).padStart(2, '0')}`;
-    const gender = i % 2 ? 'female' : 'male';
-    const r = await call(t.url, 'POST', '/Patient', t.hospital, {
-      resourceType: 'Patient',
-      identifier: [{ system: bgEgn.system, value: generateEgn(birthDate, gender, i % 500) }],
-      name: [{ family: `Bench${i}`, given: ['Test'] }],
-      gender,
-      birthDate,
+  await loops(t.concurrency, () => claimed < patientCount, async () => {
+    const n = Math.min(PATIENTS_PER_BUNDLE, patientCount - claimed);
+    claimed += n;
+    const first = serial;
+    serial += n;
+    const entry = Array.from({ length: n }, (_, k) => {
+      const i = first + k;
+      // A distinct, checksum-valid EGN per patient: the date walks through years, months and days, the serial through 0..499.
+      const birthDate = `${1940 + (i % 60)}-${String(1 + (Math.floor(i / 60) % 12)).padStart(2, '0')}-${String(1 + (Math.floor(i / 720) % 28)).padStart(2, '0')}`;
+      const gender = i % 2 ? 'female' : 'male';
+      const resource = { resourceType: 'Patient', identifier: [{ system: bgEgn.system, value: generateEgn(birthDate, gender, i % 500) }], name: [{ family: `Bench${i}`, given: ['Test'] }], gender, birthDate };
+      return { resource, request: { method: 'POST', url: 'Patient' } };
     });
-    if (r.status !== 201) {
+    const r = await call(t.url, 'POST', '/', t.hospital, { resourceType: 'Bundle', type: 'transaction', entry });
+    const ids = r.status === 200 ? ((r.body?.entry ?? []) as { response?: { location?: string } }[]).map((e) => /^Patient\/([^/]+)/.exec(e.response?.location ?? '')?.[1]) : [];
+    if (ids.length !== n || ids.some((id) => !id)) {
       fail(failures, r.status, describe(r));
-      claimed--;
+      claimed -= n;
       return bail();
     }
-    patients.push(r.body.id);
+    patients.push(...(ids as string[]));
   });
   claimed = 0;
   serial = 0;
-  await pool(t.concurrency, () => claimed < PRACTITIONERS, async () => {
+  await loops(t.concurrency, () => claimed < PRACTITIONERS, async () => {
     claimed++;
     const i = serial++;
     const r = await call(t.url, 'POST', '/Practitioner', t.hospital, { resourceType: 'Practitioner', active: true, name: [{ family: `Doctor${i}` }] });
@@ -248,7 +312,7 @@ async function seed(t: Extract<WorkerTask, { kind: 'seed' }>): Promise<SeedResul
   serial = 0;
   let warnings = 0;
   const day = today();
-  const prescribeMs = await pool(t.concurrency, () => claimed < t.active, async () => {
+  const prescribeMs = await loops(t.concurrency, () => claimed < t.active, async () => {
     const n = Math.min(t.group, t.active - claimed);
     claimed += n;
     const i = serial++;
@@ -269,61 +333,45 @@ async function seed(t: Extract<WorkerTask, { kind: 'seed' }>): Promise<SeedResul
   return { patients, practitioners, registryMs: round(registryMs, 0), prescribeMs: round(prescribeMs, 0), prescribeLatency: latency(samples), warnings, failures };
 }
 
-async function cycles(t: Extract<WorkerTask, { kind: 'cycles' }>): Promise<CycleResult> {
+async function cycles(t: Extract<WorkerTask, { kind: 'cycles' }>): Promise<RawRun> {
   const day = today();
-  const run = async (seconds: number): Promise<CycleResult> => {
-    const samples: Record<Step, number[]> = { prescribe: [], find: [], accept: [], close: [] };
-    const failures: Record<Step, Failures> = { prescribe: newFailures(), find: newFailures(), accept: newFailures(), close: newFailures() };
-    const cycleSamples: number[] = [];
-    let done = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const elapsedMs = await pool(t.concurrency, () => performance.now() < deadline, async (w) => {
-      const c0 = performance.now();
+  const run = (seconds: number): Promise<RawRun> =>
+    measure(t.concurrency, seconds, async (w, rec) => {
       const pharmacy = t.pharmacies[w % t.pharmacies.length];
       const atc = ATC_CODES[Math.floor(Math.random() * ATC_CODES.length)];
       const patient = t.patients[Math.floor(Math.random() * t.patients.length)];
       const practitioner = t.practitioners[Math.floor(Math.random() * t.practitioners.length)];
 
       const prescribed = await call(t.url, 'POST', '/MedicationRequest/$prescribe', t.prescriber, medicationRequest(patient, practitioner, atc, day));
-      samples.prescribe.push(prescribed.ms);
-      if (prescribed.status !== 200) return fail(failures.prescribe, prescribed.status, describe(prescribed));
+      rec.sample('prescribe', prescribed.ms);
+      if (prescribed.status !== 200) return rec.fail('prescribe', prescribed.status, describe(prescribed));
       const p = prescribedItem(prescribed.body);
 
       // The pharmacy knows the number and the access code only: it finds the MedicationRequest and, with it, the Task to claim.
       const identifier = encodeURIComponent(`${PRESCRIPTION_NUMBER_SYSTEM}|${p.number}`);
       const found = await call(t.url, 'GET', `/MedicationRequest?identifier=${identifier}&_revinclude=Task:focus`, pharmacy);
-      samples.find.push(found.ms);
-      if (found.status !== 200) return fail(failures.find, found.status, describe(found));
+      rec.sample('find', found.ms);
+      if (found.status !== 200) return rec.fail('find', found.status, describe(found));
       const entries = ((found.body?.entry ?? []) as { resource?: { resourceType?: string; id?: string } }[]).map((e) => e.resource);
       const mr = entries.find((r) => r?.resourceType === 'MedicationRequest');
       const task = entries.find((r) => r?.resourceType === 'Task');
       if (mr?.id !== p.medicationRequestId || task?.id !== p.taskId) {
-        return fail(failures.find, 'mismatch', `expected MedicationRequest/${p.medicationRequestId} and Task/${p.taskId}, got ${JSON.stringify(entries.map((r) => `${r?.resourceType}/${r?.id}`))}`);
+        return rec.fail('find', 'mismatch', `expected MedicationRequest/${p.medicationRequestId} and Task/${p.taskId}, got ${JSON.stringify(entries.map((r) => `${r?.resourceType}/${r?.id}`))}`);
       }
 
       const accepted = await call(t.url, 'POST', `/Task/${task.id}/$accept?ac=${encodeURIComponent(p.accessCode)}`, pharmacy);
-      samples.accept.push(accepted.ms);
-      if (accepted.status !== 200) return fail(failures.accept, accepted.status, describe(accepted));
+      rec.sample('accept', accepted.ms);
+      if (accepted.status !== 200) return rec.fail('accept', accepted.status, describe(accepted));
       const secret = ((accepted.body?.parameter ?? []) as { name: string; valueString?: string }[]).find((x) => x.name === 'secret')?.valueString ?? '';
 
       const closed = await call(t.url, 'POST', `/Task/${task.id}/$close?secret=${encodeURIComponent(secret)}`, pharmacy, dispense(atc));
-      samples.close.push(closed.ms);
-      if (closed.status !== 200) return fail(failures.close, closed.status, describe(closed));
-      cycleSamples.push(performance.now() - c0);
-      done++;
+      rec.sample('close', closed.ms);
+      if (closed.status !== 200) return rec.fail('close', closed.status, describe(closed));
+      rec.done();
     });
-    return {
-      cycles: done,
-      elapsedMs: round(elapsedMs, 0),
-      steps: { prescribe: latency(samples.prescribe), find: latency(samples.find), accept: latency(samples.accept), close: latency(samples.close) },
-      cycle: latency(cycleSamples),
-      failures,
-    };
-  };
   if (t.warmupSeconds > 0) {
     const warm = await run(t.warmupSeconds);
-    const failed = STEPS.reduce((n, s) => n + warm.failures[s].count, 0);
-    if (failed > 0) throw new Error(`warm-up failed: ${JSON.stringify(warm.failures)}`);
+    if (failureCount(warm) > 0) throw new Error(`warm-up failed: ${JSON.stringify(warm.failures)}`);
   }
   return run(t.seconds);
 }
@@ -381,134 +429,130 @@ async function clientToken(db: Db, url: string, role: ClientRole, organization: 
 
 // ---------- the bare baseline: node-postgres transactions doing the same row work ----------
 
-async function baseline(databaseUrl: string): Promise<CycleResult & { seedMs: number }> {
+interface Baseline {
+  seedMs: number;
+  run(seconds: number): Promise<RawRun>;
+  close(): Promise<void>;
+}
+
+/** Tables like the prescription row (plus the resource JSON in it) and a dispense table, with ACTIVE ready rows. */
+async function createBaseline(databaseUrl: string): Promise<Baseline> {
   const pg = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
   // An idle connection cut by the final drop ... with (force) must not crash the process.
   pg.on('error', () => undefined);
-  try {
-    const s0 = performance.now();
-    await pg.query(`create table bench_rx (
-      task_id text primary key, medication_request_id text not null unique, number text not null unique, patient_id text not null,
-      state text not null, access_code_hash text not null, claim_counter int not null default 0, owner_org text, lease_expires_at timestamptz,
-      quantity_dispensed numeric not null default 0, content jsonb not null, created_at timestamptz not null, updated_at timestamptz not null)`);
-    await pg.query(`create index bench_rx_patient_open on bench_rx (patient_id) where state in ('ready', 'in-progress')`);
-    await pg.query('create table bench_dispense (id text primary key, task_id text not null, content jsonb not null, created_at timestamptz not null)');
-    await pg.query('create sequence bench_rx_seq');
-    const patients = Math.max(1, Math.ceil(ACTIVE / PER_PATIENT));
-    await pg.query(
-      `insert into bench_rx (task_id, medication_request_id, number, patient_id, state, access_code_hash, content, created_at, updated_at)
-       select gen_random_uuid()::text, gen_random_uuid()::text, 'S' || nextval('bench_rx_seq'), 'p' || (g % $2), 'ready', md5(g::text), $3::jsonb, now(), now()
-       from generate_series(1, $1) g`,
-      [ACTIVE, patients, JSON.stringify(medicationRequest('p', 'd', ATC_CODES[0], today()))],
-    );
-    await pg.query('analyze bench_rx');
-    const seedMs = performance.now() - s0;
+  const s0 = performance.now();
+  await pg.query(`create table bench_rx (
+    task_id text primary key, medication_request_id text not null unique, number text not null unique, patient_id text not null,
+    state text not null, access_code_hash text not null, claim_counter int not null default 0, owner_org text, lease_expires_at timestamptz,
+    quantity_dispensed numeric not null default 0, content jsonb not null, created_at timestamptz not null, updated_at timestamptz not null)`);
+  await pg.query(`create index bench_rx_patient_open on bench_rx (patient_id) where state in ('ready', 'in-progress')`);
+  await pg.query('create table bench_dispense (id text primary key, task_id text not null, content jsonb not null, created_at timestamptz not null)');
+  await pg.query('create sequence bench_rx_seq');
+  const patients = Math.max(1, Math.ceil(ACTIVE / PER_PATIENT));
+  await pg.query(
+    `insert into bench_rx (task_id, medication_request_id, number, patient_id, state, access_code_hash, content, created_at, updated_at)
+     select gen_random_uuid()::text, gen_random_uuid()::text, 'S' || nextval('bench_rx_seq'), 'p' || (g % $2), 'ready', md5(g::text), $3::jsonb, now(), now()
+     from generate_series(1, $1) g`,
+    [ACTIVE, patients, JSON.stringify(medicationRequest('p', 'd', ATC_CODES[0], today()))],
+  );
+  await pg.query('analyze bench_rx');
+  const seedMs = round(performance.now() - s0, 0);
 
-    const tx = async <T>(fn: (c: PoolClient) => Promise<T>): Promise<T> => {
-      const c = await pg.connect();
-      try {
-        await c.query('begin');
-        const out = await fn(c);
-        await c.query('commit');
-        return out;
-      } catch (err) {
-        await c.query('rollback');
-        throw err;
-      } finally {
-        c.release();
-      }
-    };
-    const day = today();
-    const run = async (seconds: number): Promise<CycleResult> => {
-      const samples: Record<Step, number[]> = { prescribe: [], find: [], accept: [], close: [] };
-      const failures: Record<Step, Failures> = { prescribe: newFailures(), find: newFailures(), accept: newFailures(), close: newFailures() };
-      const cycleSamples: number[] = [];
-      let done = 0;
-      const deadline = performance.now() + seconds * 1000;
-      const elapsedMs = await pool(CONCURRENCY, () => performance.now() < deadline, async (w) => {
-        const c0 = performance.now();
-        const atc = ATC_CODES[Math.floor(Math.random() * ATC_CODES.length)];
-        const patient = `p${Math.floor(Math.random() * patients)}`;
-        const accessCode = randomBytes(16).toString('hex');
-        const hash = createHash('sha256').update(accessCode).digest('hex');
-        const taskId = randomUUID();
-        const mrId = randomUUID();
+  const tx = async <T>(fn: (c: PoolClient) => Promise<T>): Promise<T> => {
+    const c = await pg.connect();
+    try {
+      await c.query('begin');
+      const out = await fn(c);
+      await c.query('commit');
+      return out;
+    } catch (err) {
+      await c.query('rollback');
+      throw err;
+    } finally {
+      c.release();
+    }
+  };
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+  const day = today();
+  const run = (seconds: number): Promise<RawRun> =>
+    measure(CONCURRENCY, seconds, async (w, rec) => {
+      const atc = ATC_CODES[Math.floor(Math.random() * ATC_CODES.length)];
+      const patient = `p${Math.floor(Math.random() * patients)}`;
+      const accessCode = randomBytes(16).toString('hex');
+      const taskId = randomUUID();
+      const mrId = randomUUID();
 
-        let t0 = performance.now();
-        const number = await tx(async (c) => {
-          const n = `B${(await c.query<{ n: string }>(`select nextval('bench_rx_seq') as n`)).rows[0].n}`;
-          const content = JSON.stringify({ ...medicationRequest(patient, 'd', atc, day), id: mrId, identifier: [{ system: PRESCRIPTION_NUMBER_SYSTEM, value: n }] });
-          await c.query(
-            `insert into bench_rx (task_id, medication_request_id, number, patient_id, state, access_code_hash, content, created_at, updated_at)
-             values ($1, $2, $3, $4, 'ready', $5, $6, now(), now())`,
-            [taskId, mrId, n, patient, hash, content],
-          );
-          return n;
-        });
-        samples.prescribe.push(performance.now() - t0);
-
-        t0 = performance.now();
-        const found = await pg.query<{ task_id: string; content: unknown }>('select task_id, content from bench_rx where number = $1', [number]);
-        samples.find.push(performance.now() - t0);
-        if (found.rows[0]?.task_id !== taskId) return fail(failures.find, 'mismatch', number);
-
-        t0 = performance.now();
-        const claimed = await tx((c) =>
-          c.query<{ claim_counter: number }>(
-            `update bench_rx set state = 'in-progress', owner_org = $3, lease_expires_at = now() + interval '30 minutes', claim_counter = claim_counter + 1, updated_at = now()
-             where task_id = $1 and access_code_hash = $2 and state = 'ready' returning claim_counter`,
-            [taskId, createHash('sha256').update(accessCode).digest('hex'), PHARMACIES[w % PHARMACIES.length]],
-          ),
+      let t0 = performance.now();
+      const number = await tx(async (c) => {
+        const n = `B${(await c.query<{ n: string }>(`select nextval('bench_rx_seq') as n`)).rows[0].n}`;
+        const content = JSON.stringify({ ...medicationRequest(patient, 'd', atc, day), id: mrId, identifier: [{ system: PRESCRIPTION_NUMBER_SYSTEM, value: n }] });
+        await c.query(
+          `insert into bench_rx (task_id, medication_request_id, number, patient_id, state, access_code_hash, content, created_at, updated_at)
+           values ($1, $2, $3, $4, 'ready', $5, $6, now(), now())`,
+          [taskId, mrId, n, patient, sha256(accessCode), content],
         );
-        samples.accept.push(performance.now() - t0);
-        if (claimed.rowCount !== 1) return fail(failures.accept, 'no-row', taskId);
-
-        t0 = performance.now();
-        const closed = await tx(async (c) => {
-          const r = await c.query(
-            `update bench_rx set state = 'completed', quantity_dispensed = quantity_dispensed + 30, owner_org = null, lease_expires_at = null,
-               claim_counter = claim_counter + 1, updated_at = now()
-             where task_id = $1 and state = 'in-progress' and claim_counter = $2 and lease_expires_at > now()`,
-            [taskId, claimed.rows[0].claim_counter],
-          );
-          if (r.rowCount === 1) await c.query('insert into bench_dispense (id, task_id, content, created_at) values ($1, $2, $3, now())', [randomUUID(), taskId, JSON.stringify(dispense(atc))]);
-          return r.rowCount === 1;
-        });
-        samples.close.push(performance.now() - t0);
-        if (!closed) return fail(failures.close, 'no-row', taskId);
-        cycleSamples.push(performance.now() - c0);
-        done++;
+        return n;
       });
-      return {
-        cycles: done,
-        elapsedMs: round(elapsedMs, 0),
-        steps: { prescribe: latency(samples.prescribe), find: latency(samples.find), accept: latency(samples.accept), close: latency(samples.close) },
-        cycle: latency(cycleSamples),
-        failures,
-      };
-    };
-    if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
-    return { ...(await run(SECONDS)), seedMs: round(seedMs, 0) };
-  } finally {
-    await pg.end();
-  }
+      rec.sample('prescribe', performance.now() - t0);
+
+      t0 = performance.now();
+      const found = await pg.query<{ task_id: string; content: unknown }>('select task_id, content from bench_rx where number = $1', [number]);
+      rec.sample('find', performance.now() - t0);
+      if (found.rows[0]?.task_id !== taskId) return rec.fail('find', 'mismatch', number);
+
+      t0 = performance.now();
+      const claimed = await tx((c) =>
+        c.query<{ claim_counter: number }>(
+          `update bench_rx set state = 'in-progress', owner_org = $3, lease_expires_at = now() + interval '30 minutes', claim_counter = claim_counter + 1, updated_at = now()
+           where task_id = $1 and access_code_hash = $2 and state = 'ready' returning claim_counter`,
+          [taskId, sha256(accessCode), PHARMACIES[w % PHARMACIES.length]],
+        ),
+      );
+      rec.sample('accept', performance.now() - t0);
+      if (claimed.rowCount !== 1) return rec.fail('accept', 'no-row', taskId);
+
+      t0 = performance.now();
+      const closed = await tx(async (c) => {
+        const r = await c.query(
+          `update bench_rx set state = 'completed', quantity_dispensed = quantity_dispensed + 30, owner_org = null, lease_expires_at = null,
+             claim_counter = claim_counter + 1, updated_at = now()
+           where task_id = $1 and state = 'in-progress' and claim_counter = $2 and lease_expires_at > now()`,
+          [taskId, claimed.rows[0].claim_counter],
+        );
+        if (r.rowCount === 1) await c.query('insert into bench_dispense (id, task_id, content, created_at) values ($1, $2, $3, now())', [randomUUID(), taskId, JSON.stringify(dispense(atc))]);
+        return r.rowCount === 1;
+      });
+      rec.sample('close', performance.now() - t0);
+      if (!closed) return rec.fail('close', 'no-row', taskId);
+      rec.done();
+    });
+  return { seedMs, run, close: () => pg.end() };
 }
 
 // ---------- the run ----------
 
-async function stateCounts(databaseUrl: string, table: string): Promise<Record<string, number>> {
+async function stateCounts(databaseUrl: string): Promise<Record<string, number>> {
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query<{ state: string; n: string }>(`select state, count(*) as n from ${table} group by state order by state`);
+    const r = await c.query<{ state: string; n: string }>('select state, count(*) as n from prescription group by state order by state');
     return Object.fromEntries(r.rows.map((x) => [x.state, Number(x.n)]));
   } finally {
     await c.end();
   }
 }
 
-const perSecond = (r: CycleResult): number => round(r.cycles / (r.elapsedMs / 1000), 1);
-const failureCount = (r: CycleResult): number => STEPS.reduce((n, s) => n + r.failures[s].count, 0);
+const perSecond = (r: RawRun): number => round(r.cycles / (r.elapsedMs / 1000), 1);
+
+function summarize(r: RawRun) {
+  return {
+    cycles: r.cycles,
+    cyclesPerSecond: perSecond(r),
+    steps: Object.fromEntries(STEPS.map((s) => [s, latency(r.samples[s])])) as Record<Step, Latency>,
+    cycle: latency(r.cycleSamples),
+    failures: failureCount(r) ? r.failures : 0,
+  };
+}
 
 async function bench(databaseUrl: string): Promise<void> {
   const config = loadConfig({
@@ -523,7 +567,7 @@ async function bench(databaseUrl: string): Promise<void> {
     DEVELOPMENT_CREDENTIALS: 'off',
   });
   const server = await startServer({ config, logger: createLogger('silent') });
-  let serverResult: { seed: SeedResult; run: CycleResult; statesBefore: Record<string, number>; statesAfter: Record<string, number> };
+  let base: Baseline | undefined;
   try {
     const hospital = await clientToken(server.db, server.url, 'hospital', 'HOSP01');
     const prescriber = await clientToken(server.db, server.url, 'prescriber', 'HOSP01');
@@ -532,81 +576,72 @@ async function bench(databaseUrl: string): Promise<void> {
 
     log(`seeding ${ACTIVE} active prescriptions with $prescribe over HTTP (${SEED_GROUP} per request) at concurrency ${SEED_CONCURRENCY} ...`);
     const seed = await inWorker<SeedResult>({ kind: 'seed', url: server.url, hospital, prescriber, active: ACTIVE, group: SEED_GROUP, concurrency: SEED_CONCURRENCY });
-    const statesBefore = await stateCounts(databaseUrl, 'prescription');
-    log(`seeded: ${seed.patients.length} patients and ${seed.practitioners.length} practitioners in ${seed.registryMs} ms; ${ACTIVE} prescriptions in ${seed.prescribeMs} ms (${round(ACTIVE / (seed.prescribeMs / 1000), 1)}/s); states ${JSON.stringify(statesBefore)}`);
+    const statesAfterSeeding = await stateCounts(databaseUrl);
+    log(
+      `seeded: ${seed.patients.length} patients and ${seed.practitioners.length} practitioners in ${seed.registryMs} ms; ` +
+        `${ACTIVE} prescriptions in ${seed.prescribeMs} ms (${round(ACTIVE / (seed.prescribeMs / 1000), 1)}/s); states ${JSON.stringify(statesAfterSeeding)}`,
+    );
+    base = await createBaseline(databaseUrl);
 
-    log(`server: ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s of cycles at concurrency ${CONCURRENCY} ...`);
-    const run = await inWorker<CycleResult>({
-      kind: 'cycles',
-      url: server.url,
-      prescriber,
-      pharmacies,
-      patients: seed.patients,
-      practitioners: seed.practitioners,
-      concurrency: CONCURRENCY,
-      seconds: SECONDS,
-      warmupSeconds: WARMUP_SECONDS,
-    });
-    const statesAfter = await stateCounts(databaseUrl, 'prescription');
-    log(`server: ${run.cycles} cycles, ${perSecond(run)}/s, ${failureCount(run)} failures; states ${JSON.stringify(statesAfter)}`);
-    serverResult = { seed, run, statesBefore, statesAfter };
+    // Server and baseline take turns, so that a change in the machine's background load touches both.
+    const slice = SECONDS / ROUNDS;
+    const serverRuns: RawRun[] = [];
+    const baseRuns: RawRun[] = [];
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      const warmup = round_ === 0 ? WARMUP_SECONDS : 0;
+      const cycleTask: WorkerTask = { kind: 'cycles', url: server.url, prescriber, pharmacies, patients: seed.patients, practitioners: seed.practitioners, concurrency: CONCURRENCY, seconds: slice, warmupSeconds: warmup };
+      const s = await inWorker<RawRun>(cycleTask);
+      serverRuns.push(s);
+      if (warmup > 0) await base.run(warmup);
+      const b = await base.run(slice);
+      baseRuns.push(b);
+      log(`round ${round_ + 1}/${ROUNDS}: server ${perSecond(s)} cycles/s (${failureCount(s)} failures), baseline ${perSecond(b)} cycles/s (${failureCount(b)} failures)`);
+    }
+    const statesAfterRun = await stateCounts(databaseUrl);
+    const srv = summarize(mergeRuns(serverRuns));
+    const bl = summarize(mergeRuns(baseRuns));
+    const report = {
+      config: {
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        warmupSeconds: WARMUP_SECONDS,
+        concurrency: CONCURRENCY,
+        activePrescriptions: ACTIVE,
+        dbPoolSize: POOL_SIZE,
+        pharmacies: PHARMACIES.length,
+        patients: seed.patients.length,
+        findQuery: 'GET /MedicationRequest?identifier=<system>|<number>&_revinclude=Task:focus',
+      },
+      seeding: {
+        method: `$prescribe over HTTP, ${SEED_GROUP} MedicationRequest(s) of one patient per request, concurrency ${SEED_CONCURRENCY}`,
+        registryMs: seed.registryMs,
+        prescriptionsMs: seed.prescribeMs,
+        prescriptionsPerSecond: round(ACTIVE / (seed.prescribeMs / 1000), 1),
+        requestLatency: seed.prescribeLatency,
+        safetyWarnings: seed.warnings,
+        failures: seed.failures.count ? seed.failures : 0,
+        statesAfterSeeding,
+      },
+      server: { ...srv, acceptP99ms: srv.steps.accept.p99ms, perRound: serverRuns.map(perSecond), statesAfterRun },
+      baseline: {
+        what: 'node-postgres, no HTTP: tx(nextval + insert row) / select by number / tx(compare-and-set update) / tx(update + insert dispense row)',
+        seedMs: base.seedMs,
+        ...bl,
+        perRound: baseRuns.map(perSecond),
+      },
+      // Server over baseline: cyclesPerSecond < 1 is slower; latency ratios > 1 are slower.
+      ratio: {
+        cyclesPerSecond: round(srv.cyclesPerSecond / bl.cyclesPerSecond, 3),
+        perRound: serverRuns.map((s, i) => round(perSecond(s) / perSecond(baseRuns[i]), 3)),
+        ...Object.fromEntries(STEPS.map((s) => [`${s}P50`, round(srv.steps[s].p50ms / bl.steps[s].p50ms, 1)])),
+        acceptP99: round(srv.steps.accept.p99ms / bl.steps.accept.p99ms, 1),
+      },
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
+    await base?.close();
     await server.close();
   }
-
-  log(`baseline: ${ACTIVE} rows, ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s of the same row work over node-postgres at concurrency ${CONCURRENCY} ...`);
-  const base = await baseline(databaseUrl);
-  log(`baseline: ${base.cycles} cycles, ${perSecond(base)}/s, ${failureCount(base)} failures`);
-
-  const { seed, run } = serverResult;
-  const stepTable = (r: CycleResult) => Object.fromEntries(STEPS.map((s) => [s, { p50ms: r.steps[s].p50ms, p99ms: r.steps[s].p99ms, maxMs: r.steps[s].maxMs, n: r.steps[s].n }]));
-  const report = {
-    config: {
-      seconds: SECONDS,
-      warmupSeconds: WARMUP_SECONDS,
-      concurrency: CONCURRENCY,
-      activePrescriptions: ACTIVE,
-      dbPoolSize: POOL_SIZE,
-      pharmacies: PHARMACIES.length,
-      patients: seed.patients.length,
-      findQuery: 'GET /MedicationRequest?identifier=<system>|<number>&_revinclude=Task:focus',
-    },
-    seeding: {
-      method: `$prescribe over HTTP, ${SEED_GROUP} MedicationRequest(s) of one patient per request, concurrency ${SEED_CONCURRENCY}`,
-      registryMs: seed.registryMs,
-      prescriptionsMs: seed.prescribeMs,
-      prescriptionsPerSecond: round(ACTIVE / (seed.prescribeMs / 1000), 1),
-      requestLatency: seed.prescribeLatency,
-      safetyWarnings: seed.warnings,
-      failures: seed.failures.count ? seed.failures : 0,
-      statesAfterSeeding: serverResult.statesBefore,
-    },
-    server: {
-      cycles: run.cycles,
-      cyclesPerSecond: perSecond(run),
-      acceptP99ms: run.steps.accept.p99ms,
-      steps: stepTable(run),
-      cycle: run.cycle,
-      failures: failureCount(run) ? run.failures : 0,
-      statesAfterRun: serverResult.statesAfter,
-    },
-    baseline: {
-      what: 'node-postgres, no HTTP: tx(nextval + insert row) / select by number / tx(compare-and-set update) / tx(update + insert dispense row)',
-      seedMs: base.seedMs,
-      cycles: base.cycles,
-      cyclesPerSecond: perSecond(base),
-      steps: stepTable(base),
-      cycle: base.cycle,
-      failures: failureCount(base) ? base.failures : 0,
-    },
-    // Server over baseline: cyclesPerSecond < 1 is slower; latency ratios > 1 are slower.
-    ratio: {
-      cyclesPerSecond: round(perSecond(run) / perSecond(base), 3),
-      ...Object.fromEntries(STEPS.map((s) => [`${s}P50`, round(run.steps[s].p50ms / base.steps[s].p50ms, 1)])),
-      acceptP99: round(run.steps.accept.p99ms / base.steps.accept.p99ms, 1),
-    },
-  };
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
 async function main(): Promise<void> {

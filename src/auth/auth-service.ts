@@ -156,6 +156,22 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     }
   }
 
+  /**
+   * Tokens this server issued and already verified, until they expire: a signature check costs
+   * more CPU than the rest of a read. Verification depends only on the token, the published
+   * keys and the time, and a key is dropped only after every token it signed has expired.
+   */
+  const verified = new Map<string, Principal>();
+  const MAX_VERIFIED = 10_000;
+  function remember(token: string, principal: Principal): void {
+    if (verified.size >= MAX_VERIFIED) {
+      const now = clock.now().getTime();
+      for (const [t, p] of verified) if (p.expiresAt.getTime() <= now) verified.delete(t);
+      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+    }
+    verified.set(token, principal);
+  }
+
   async function authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) throw unauthorized('a bearer token is required', null);
     const m = /^Bearer +([^ ]+) *$/i.exec(authorization);
@@ -166,7 +182,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     if (!peek?.iss) throw unauthorized('malformed token');
     const now = clock.now();
     try {
-      if (peek.iss === issuer()) return await verifyAccessToken(keys, token, issuer(), now);
+      if (peek.iss === issuer()) {
+        const cached = verified.get(token);
+        if (cached && cached.expiresAt.getTime() > now.getTime()) return { ...cached, scopes: [...cached.scopes] };
+        const principal = await verifyAccessToken(keys, token, issuer(), now);
+        remember(token, principal);
+        return { ...principal, scopes: [...principal.scopes] };
+      }
       if (patientIdp && peek.iss === patientIdp.issuer) {
         const principal = await patientIdp.verify(token, now);
         if (deps.resolvePatient && principal.nationalId) principal.patientId = await deps.resolvePatient(principal.nationalId);

@@ -2,7 +2,8 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { FhirContext } from '../../fhir/context';
 import { writeNew, type WrittenVersion } from '../../fhir/persist';
 import type { ResourceBody } from '../../fhir/resource-body';
-import { inTransaction, type Tx } from '../../repository/transaction';
+import type { Tx } from '../../repository/transaction';
+import { createAuditBatcher, type AuditBatcher } from './audit-batcher';
 
 /**
  * Stores an AuditEvent through the resource write path (versioned, indexed,
@@ -14,7 +15,17 @@ export async function recordAudit(ctx: FhirContext, tx: Tx, event: AuditEvent): 
   return writeNew(ctx, tx, event as unknown as ResourceBody);
 }
 
-/** For requests without a write transaction (reads, searches, refused requests): its own transaction. */
-export async function recordAuditAlone(ctx: FhirContext, event: AuditEvent): Promise<WrittenVersion> {
-  return inTransaction(ctx.db, (tx) => recordAudit(ctx, tx, event));
+const batchers = new WeakMap<object, AuditBatcher>();
+
+/**
+ * For requests without a write transaction (reads, searches, refused requests): committed
+ * before the request answers, in a transaction shared with concurrent requests (group commit).
+ */
+export async function recordAuditAlone(ctx: FhirContext, event: AuditEvent): Promise<void> {
+  let batcher = batchers.get(ctx.db);
+  if (!batcher) {
+    batcher = createAuditBatcher(ctx);
+    batchers.set(ctx.db, batcher);
+  }
+  await batcher.record(event);
 }

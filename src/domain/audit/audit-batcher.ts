@@ -1,0 +1,65 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { FhirContext } from '../../fhir/context';
+import { stampResource, type ResourceBody } from '../../fhir/resource-body';
+import { insertNewVersions } from '../../repository/bulk-write';
+import { inTransaction } from '../../repository/transaction';
+import { stringifyJson } from '../../shared/json';
+
+interface Pending {
+  event: AuditEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most AuditEvents per flush; a burst beyond it is written by the next flush at once. */
+const MAX_BATCH = 500;
+
+/**
+ * Group commit for the AuditEvents of reads, searches and refused requests. Each request
+ * still waits until its AuditEvent is committed (no access goes unrecorded, and a failed audit
+ * fails the request), but concurrent requests share one transaction: one multi-row insert,
+ * one index write and one commit (one fsync) instead of one each. At most one flush runs at a
+ * time; events arriving meanwhile form the next batch, so a lone request adds no delay.
+ * AuditEvents are written by the server only, so the clinical write hooks do not apply.
+ */
+export interface AuditBatcher {
+  record(event: AuditEvent): Promise<void>;
+}
+
+export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'search'>): AuditBatcher {
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      try {
+        await inTransaction(ctx.db, async (tx) => {
+          const lastUpdated = ctx.clock.now();
+          const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated));
+          const taken = await insertNewVersions(
+            tx,
+            stamped.map((r) => ({ resourceType: 'AuditEvent', id: r.id as string, versionId: 1, lastUpdated, deleted: false, content: stringifyJson(r), method: 'create' as const })),
+          );
+          if (taken.length > 0) throw new Error(`generated AuditEvent ids already taken: ${taken.length}`);
+          await ctx.search.indexResources(tx, stamped as (ResourceBody & { id: string })[]);
+        });
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    flushing = false;
+  }
+
+  return {
+    record(event) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ event, resolve, reject });
+        if (!flushing) void flush();
+      });
+    },
+  };
+}
