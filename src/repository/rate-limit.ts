@@ -13,24 +13,24 @@ export type RateLimitTables = {
 };
 
 /**
- * Counts one request in the client's fixed window and returns the new count;
+ * Adds `by` requests to the client's fixed window and returns the new count;
  * one upsert, so concurrent processes never lose an increment.
  */
-export async function incrementWindow(db: Db, clientId: string, windowStart: Date): Promise<number> {
+export async function incrementWindow(db: Db, clientId: string, windowStart: Date, by = 1): Promise<number> {
   // Counted on every request: not worth an fsync each. A crash may forget the last few
   // increments of a one-minute window, which only errs in the client's favour.
   return inTransaction(db, async (tx) => {
     await sql`set local synchronous_commit = off`.execute(tx);
-    return increment(tx, clientId, windowStart);
+    return increment(tx, clientId, windowStart, by);
   });
 }
 
-async function increment(db: Db | Tx, clientId: string, windowStart: Date): Promise<number> {
+async function increment(db: Db | Tx, clientId: string, windowStart: Date, by: number): Promise<number> {
   const row = await db
     .withTables<RateLimitTables>()
     .insertInto('rate_limit_window')
-    .values({ client_id: clientId, window_start: windowStart, count: 1 })
-    .onConflict((oc) => oc.columns(['client_id', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_limit_window.count', '+', 1) })))
+    .values({ client_id: clientId, window_start: windowStart, count: by })
+    .onConflict((oc) => oc.columns(['client_id', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_limit_window.count', '+', by) })))
     .returning('count')
     .executeTakeFirstOrThrow();
   return Number(row.count);

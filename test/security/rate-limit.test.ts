@@ -1,4 +1,5 @@
 // Per-client rate limit, state in PostgreSQL so it holds across server processes.
+import { sql } from 'kysely';
 import { checkRateLimit, enforceRateLimit } from '../../src/auth/rate-limit';
 import type { FhirError } from '../../src/errors/fhir-error';
 import { openDatabase, type DbHandle } from '../../src/repository/db';
@@ -36,4 +37,16 @@ test('two processes (two pools) share one counter, and concurrent increments are
 
 test('limit 0 disables', async () => {
   expect((await checkRateLimit(h.handle.db, 'c3', new Date(), { limit: 0 })).allowed).toBe(true);
+});
+
+test('large limits are claimed in blocks: exact in total across processes, few database writes', async () => {
+  const now = new Date('2030-01-01T12:00:00Z');
+  // limit 1000: blocks of 10. 1,100 requests spread over two processes: exactly 1,000 allowed.
+  const results = [];
+  for (let i = 0; i < 1100; i++) results.push(await checkRateLimit(i % 3 ? second.db : h.handle.db, 'blocky', now, { limit: 1000 }));
+  expect(results.filter((r) => r.allowed)).toHaveLength(1000);
+  const { rows } = await sql<{ count: number }>`select count from rate_limit_window where client_id = 'blocky'`.execute(h.handle.db);
+  // The shared counter moved in blocks: at most one claim per 10 requests, plus the refused claims.
+  expect(Number(rows[0].count)).toBeGreaterThanOrEqual(1000);
+  expect(Number(rows[0].count)).toBeLessThanOrEqual(1000 + 10 * 100);
 });
