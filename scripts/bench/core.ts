@@ -85,6 +85,7 @@ async function bench(databaseUrl: string): Promise<void> {
 
   // The baseline: the same read as one SELECT over pg, no framework.
   const pool = new Pool({ connectionString: databaseUrl, max: 16 });
+  pool.on('error', () => undefined); // idle clients killed by the final drop database ... with (force)
   const baselineRead = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const rid = req.url!.split('/')[2];
     const r = await pool.query('select content, version_id from resource where resource_type = $1 and id = $2 and not deleted', ['Observation', rid]);

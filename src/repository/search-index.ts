@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Db } from './db';
 import { INDEX_TABLES, type IndexRows, type IndexTable } from './search-schema';
-import type { Tx } from './transaction';
+import { inTransaction, type Tx } from './transaction';
 
 /**
  * Writes the search index rows of one resource. Deletes of the old rows and the
@@ -101,57 +101,103 @@ async function run(executor: Tx | Db, st: Statement): Promise<void> {
  */
 export async function replaceIndexRowsMany(executor: Tx | Db, items: ResourceIndexRows[]): Promise<void> {
   if (items.length === 0) return;
-  const parts: { build: (st: Statement) => string; params: number }[] = [];
+  const parts: Part[] = [];
   const keysPerChunk = Math.floor(MAX_PARAMS / (INDEX_TABLES.length * 2));
   for (let i = 0; i < items.length; i += keysPerChunk) {
     const keys = items.slice(i, i + keysPerChunk);
     for (const t of INDEX_TABLES) parts.push({ build: (st) => `delete from search_${t} where ${keysWhere(st, keys)}`, params: keys.length * 2 });
   }
+  parts.push(...indexInsertParts(items));
+  for (const st of packStatements(parts)) await run(executor, st);
+}
+
+interface Part {
+  build: (st: Statement) => string;
+  params: number;
+}
+
+/** Multi-row INSERTs of the index rows of `items`, one per table, chunked under the bind-parameter limit. */
+function indexInsertParts(items: ResourceIndexRows[]): Part[] {
+  const parts: Part[] = [];
   for (const t of INDEX_TABLES) {
     const cols = COLUMNS[t];
-    const width = 4 + cols.length;
-    const per = Math.floor(MAX_PARAMS / width);
-    let chunk: unknown[][] = [];
-    const flush = () => {
-      if (chunk.length === 0) return;
-      const tuples = chunk;
-      parts.push({
-        build: (st) => {
-          let text = `insert into search_${t} (resource_type, resource_id, param, grp, ${cols.join(', ')}) values `;
-          for (let i = 0; i < tuples.length; i++) {
-            if (i > 0) text += ',';
-            text += `(${tuples[i].map((v) => st.bind(v)).join(',')})`;
-          }
-          return text;
-        },
-        params: tuples.length * width,
-      });
-      chunk = [];
-    };
+    const rows: unknown[][] = [];
     for (const item of items) {
       for (const row of item.rows[t] as unknown as Record<string, unknown>[]) {
         const tuple: unknown[] = [item.resourceType, item.id, row.param, row.grp];
         for (const c of cols) tuple.push(row[c] ?? null);
-        chunk.push(tuple);
-        if (chunk.length >= per) flush();
+        rows.push(tuple);
       }
     }
-    flush();
+    parts.push(...valuesParts(`search_${t}`, ['resource_type', 'resource_id', 'param', 'grp', ...cols], rows));
   }
+  return parts;
+}
+
+function valuesParts(table: string, cols: string[], rows: unknown[][]): Part[] {
+  const parts: Part[] = [];
+  const per = Math.floor(MAX_PARAMS / cols.length);
+  for (let i = 0; i < rows.length; i += per) {
+    const tuples = rows.slice(i, i + per);
+    parts.push({
+      build: (st) => {
+        let text = `insert into ${table} (${cols.join(', ')}) values `;
+        for (let j = 0; j < tuples.length; j++) {
+          if (j > 0) text += ',';
+          text += `(${tuples[j].map((v) => st.bind(v)).join(',')})`;
+        }
+        return text;
+      },
+      params: tuples.length * cols.length,
+    });
+  }
+  return parts;
+}
+
+/** Packs parts into as few statements as the bind limit allows (data-modifying CTEs; they share one snapshot). */
+function packStatements(parts: Part[]): Statement[] {
+  const out: Statement[] = [];
   let st = new Statement();
   let ctes: string[] = [];
-  const flushStatement = async () => {
+  const close = () => {
     if (ctes.length === 1) st.text = ctes[0];
     else if (ctes.length > 1) st.text = `with ${ctes.map((c, i) => `w${i} as (${c})`).join(', ')} select 1`;
-    await run(executor, st);
+    if (st.text) out.push(st);
     st = new Statement();
     ctes = [];
   };
   for (const part of parts) {
-    if (st.params.length + part.params > MAX_PARAMS) await flushStatement();
+    if (st.params.length + part.params > MAX_PARAMS) close();
     ctes.push(part.build(st));
   }
-  await flushStatement();
+  close();
+  return out;
+}
+
+export interface FreshVersion {
+  resourceType: string;
+  id: string;
+  lastUpdated: Date;
+  content: string;
+}
+
+/**
+ * Version 1 of new resources (server-written, e.g. AuditEvents), their history rows and index
+ * rows. Usually ONE statement, atomic on its own, so no BEGIN/COMMIT round trips; when the bind
+ * limit splits it, the pieces run in one transaction.
+ */
+export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], items: ResourceIndexRows[]): Promise<void> {
+  if (versions.length === 0) return;
+  const parts = [
+    ...valuesParts('resource', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, v.content])),
+    ...valuesParts('resource_history', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, 'create', v.content])),
+    ...indexInsertParts(items),
+  ];
+  const statements = packStatements(parts);
+  if (statements.length === 1) await run(db, statements[0]);
+  else await inTransaction(db, async (tx) => {
+    for (const st of statements) await run(tx, st);
+  });
 }
 
 export async function deleteIndexRows(executor: Tx | Db, resourceType: string, id: string): Promise<void> {

@@ -1,8 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { FhirContext } from '../../fhir/context';
 import { stampResource, type ResourceBody } from '../../fhir/resource-body';
-import { insertNewVersions } from '../../repository/bulk-write';
-import { inTransaction } from '../../repository/transaction';
+import { insertFreshWithIndex } from '../../repository/search-index';
 import { stringifyJson } from '../../shared/json';
 
 interface Pending {
@@ -12,13 +11,13 @@ interface Pending {
 }
 
 /** Most AuditEvents per flush; a burst beyond it is written by the next flush at once. */
-const MAX_BATCH = 500;
+const MAX_BATCH = 200;
 
 /**
  * Group commit for the AuditEvents of reads, searches and refused requests. Each request
  * still waits until its AuditEvent is committed (no access goes unrecorded, and a failed audit
- * fails the request), but concurrent requests share one transaction: one multi-row insert,
- * one index write and one commit (one fsync) instead of one each. At most one flush runs at a
+ * fails the request), but concurrent requests share one write: resource, history and index
+ * rows in a single statement (one round trip, one commit) instead of a transaction each. At most one flush runs at a
  * time; events arriving meanwhile form the next batch, so a lone request adds no delay.
  * AuditEvents are written by the server only, so the clinical write hooks do not apply.
  */
@@ -36,16 +35,13 @@ export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock'
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
       try {
-        await inTransaction(ctx.db, async (tx) => {
-          const lastUpdated = ctx.clock.now();
-          const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated));
-          const taken = await insertNewVersions(
-            tx,
-            stamped.map((r) => ({ resourceType: 'AuditEvent', id: r.id as string, versionId: 1, lastUpdated, deleted: false, content: stringifyJson(r), method: 'create' as const })),
-          );
-          if (taken.length > 0) throw new Error(`generated AuditEvent ids already taken: ${taken.length}`);
-          await ctx.search.indexResources(tx, stamped as (ResourceBody & { id: string })[]);
-        });
+        const lastUpdated = ctx.clock.now();
+        const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string });
+        await insertFreshWithIndex(
+          ctx.db,
+          stamped.map((r) => ({ resourceType: 'AuditEvent', id: r.id, lastUpdated, content: stringifyJson(r) })),
+          ctx.search.indexRowsOf(stamped),
+        );
         for (const p of batch) p.resolve();
       } catch (err) {
         for (const p of batch) p.reject(err);

@@ -1,4 +1,5 @@
 import type { Db } from '../../repository/db';
+import type { ResourceIndexRows } from '../../repository/search-index';
 import type { Tx } from '../../repository/transaction';
 import type { FhirRequest, FhirResponse } from '../request';
 
@@ -18,6 +19,8 @@ export interface SearchEngine {
    * per index table (chunked under the bind-parameter limit).
    */
   indexResources(tx: Tx, resources: ({ resourceType: string; id: string } & Record<string, unknown>)[]): Promise<void>;
+  /** The index rows of resources, for writers that store them with the resource in one statement. */
+  indexRowsOf(resources: ({ resourceType: string; id: string } & Record<string, unknown>)[]): ResourceIndexRows[];
   /** Called inside the write transaction when a resource is deleted. */
   removeFromIndex(tx: Tx, resourceType: string, id: string): Promise<void>;
   /**

@@ -262,6 +262,10 @@ export function createFullSearchEngine(deps: SearchEngineDeps): FullSearchEngine
       );
     },
 
+    indexRowsOf(resources: Resource[]) {
+      return resources.map((r) => ({ resourceType: r.resourceType, id: r.id, rows: extractIndexRows(r) }));
+    },
+
     async removeFromIndex(tx: Tx, resourceType: string, id: string): Promise<void> {
       await deleteIndexRows(tx, resourceType, id);
     },
