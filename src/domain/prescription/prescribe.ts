@@ -112,8 +112,27 @@ async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): 
   if (!prescriber || prescriber.deleted || !prescriber.content) {
     throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, `${requester.type}/${requester.id} does not exist`, 'MedicationRequest.requester');
   }
-  if ((parseJson(prescriber.content) as { active?: unknown }).active === false) {
+  const prescriberResource = parseJson(prescriber.content) as { active?: unknown; period?: { start?: string; end?: string } };
+  if (prescriberResource.active === false) {
     throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, `${requester.type}/${requester.id} is not active`, 'MedicationRequest.requester');
+  }
+  const today = ctx.clock.now().toISOString();
+  const activeRole = (role: { active?: unknown; period?: { start?: string; end?: string } }) =>
+    role.active !== false && (!role.period?.start || role.period.start <= today) && (!role.period?.end || today.slice(0, role.period.end.length) <= role.period.end);
+  if (requester.type === 'PractitionerRole' && !activeRole(prescriberResource)) {
+    throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, `PractitionerRole/${requester.id} is outside its period`, 'MedicationRequest.requester');
+  }
+  // The national default (REGISTRY_MODE=strict): a Practitioner prescribes only while holding an active role.
+  if (requester.type === 'Practitioner' && ctx.config.registryMode === 'strict') {
+    const roleIds = await ctx.search.findIds(tx, 'PractitionerRole', new URLSearchParams({ practitioner: `Practitioner/${requester.id}` }), 50);
+    let holdsRole = false;
+    for (const id of roleIds) {
+      const role = await readCurrent(tx, 'PractitionerRole', id);
+      if (role?.content && !role.deleted && activeRole(parseJson(role.content) as Parameters<typeof activeRole>[0])) holdsRole = true;
+    }
+    if (!holdsRole) {
+      throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, `Practitioner/${requester.id} holds no active PractitionerRole`, 'MedicationRequest.requester');
+    }
   }
 
   const dispenseRequest = (mr.dispenseRequest ?? {}) as Record<string, unknown>;
