@@ -11,6 +11,7 @@ import { conditionalUpdate, update } from './interactions/update';
 import { validateOperation } from './interactions/validate';
 import { vread } from './interactions/vread';
 import { medicationRequestTimeline } from './operations/medication-request-timeline';
+import { assertNationalIdCriteria } from './national-id-criteria';
 import { prescribeByCreate, prescribeOperation } from './operations/prescription-prescribe';
 import { isEPrescription } from '../domain/prescription/prescribe';
 import { taskAbort } from './operations/task-abort';
@@ -56,6 +57,7 @@ export interface FhirRoute {
 const confined =
   (run: Handler): Handler =>
   async (ctx, req) => {
+    assertNationalIdCriteria(ctx, req.query);
     const narrowed: FhirRequest = { ...req, query: narrowQuery(req.access, req.query) };
     const out = await run(ctx, narrowed);
     await filterBundleToCompartment(ctx, req.access, out.body);

@@ -54,3 +54,18 @@ test('an inactive or deleted patient releases the id', async () => {
   await s.fetch(`/Patient/${b.body.id}`, { method: 'DELETE' });
   expect((await s.fetch('/Patient', { method: 'POST', json: egnPatient('8032056031') })).status).toBe(201);
 });
+
+test('searches naming a national id check it too: a mistyped one is 400 naming the parameter, not an empty result', async () => {
+  const q = (p: string) => s.fetch(p);
+  const plain = await q(`/Patient?identifier=${encodeURIComponent(`${EGN}|7523169264`)}`);
+  expect(plain.status).toBe(400);
+  expect(plain.body.issue[0].expression).toEqual(['identifier']);
+  const chained = await q(`/MedicationRequest?subject:Patient.identifier=${encodeURIComponent(`${EGN}|7523169264`)}`);
+  expect(chained.status).toBe(400);
+  expect(chained.body.issue[0].expression).toEqual(['subject:Patient.identifier']);
+  const posted = await s.fetch('/Patient/_search', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `identifier=${encodeURIComponent(`${EGN}|7502300000`)}` });
+  expect(posted.status).toBe(400);
+  // Valid ids and other systems search as usual.
+  expect((await q(`/Patient?identifier=${encodeURIComponent(`${EGN}|7501010010`)}`)).status).toBe(200);
+  expect((await q(`/Patient?identifier=${encodeURIComponent('urn:oid:9.9|7523169264')}`)).status).toBe(200);
+});
