@@ -322,6 +322,7 @@ function describePlainly(input: DescribeInput): OperationDoc {
         200: { description: 'The result of the operation', headers: responseHeaders(), content: json(schemaRef('Resource')) },
         400: responseRef('BadRequest'),
         422: responseRef('Unprocessable'),
+        ...Object.fromEntries(Object.entries(route.errors ?? {}).map(([status, when]) => [status, { description: when, content: json(schemaRef('OperationOutcome')) }])),
       },
     };
   }

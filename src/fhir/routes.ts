@@ -50,6 +50,8 @@ export interface FhirRoute {
    * in the URL is 404. Absent: every type. The OpenAPI document and CapabilityStatement follow it.
    */
   types?: readonly string[];
+  /** Operation-specific error statuses and when they happen, for the OpenAPI document. */
+  errors?: Readonly<Record<number, string>>;
   handler: Handler;
 }
 
@@ -91,13 +93,13 @@ export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'POST', path: '/$validate', interaction: 'operation', operation: 'validate', level: 'system', handler: validateOperation },
   // ePrescription workflow (issue 7), before the generic entries. The type stays a path parameter so access
   // decisions see it (req.params.type); `types` makes any other type 404.
-  { method: 'POST', path: '/:type/$prescribe', interaction: 'operation', operation: 'prescribe', level: 'type', types: ['MedicationRequest'], handler: prescribeOperation },
-  { method: 'GET', path: '/:type/:id/$timeline', interaction: 'operation', operation: 'timeline', level: 'instance', types: ['MedicationRequest'], handler: medicationRequestTimeline },
-  { method: 'POST', path: '/:type/:id/$accept', interaction: 'operation', operation: 'accept', level: 'instance', types: ['Task'], handler: taskAccept },
-  { method: 'POST', path: '/:type/:id/$reject', interaction: 'operation', operation: 'reject', level: 'instance', types: ['Task'], handler: taskReject },
-  { method: 'POST', path: '/:type/:id/$dispense', interaction: 'operation', operation: 'dispense', level: 'instance', types: ['Task'], handler: taskDispense },
-  { method: 'POST', path: '/:type/:id/$close', interaction: 'operation', operation: 'close', level: 'instance', types: ['Task'], handler: taskClose },
-  { method: 'POST', path: '/:type/:id/$abort', interaction: 'operation', operation: 'abort', level: 'instance', types: ['Task'], handler: taskAbort },
+  { method: 'POST', path: '/:type/$prescribe', interaction: 'operation', operation: 'prescribe', level: 'type', types: ['MedicationRequest'], errors: { 403: 'The client is not a prescriber', 422: 'Unknown or deceased patient, unknown or inactive prescriber or role, bad quantity or validity (the element is named)' }, handler: prescribeOperation },
+  { method: 'GET', path: '/:type/:id/$timeline', interaction: 'operation', operation: 'timeline', level: 'instance', types: ['MedicationRequest'], errors: { 403: 'The role may not read timelines', 404: 'Not an ePrescription, or not the patient\'s own' }, handler: medicationRequestTimeline },
+  { method: 'POST', path: '/:type/:id/$accept', interaction: 'operation', operation: 'accept', level: 'instance', types: ['Task'], errors: { 403: 'Wrong access code, or not a pharmacy', 404: 'Unknown Task', 409: 'Claimed by another pharmacy, or not ready (the state is named)', 410: 'The prescription has expired' }, handler: taskAccept },
+  { method: 'POST', path: '/:type/:id/$reject', interaction: 'operation', operation: 'reject', level: 'instance', types: ['Task'], errors: { 403: 'Wrong secret or not the claimant', 404: 'Unknown Task', 409: 'Not in progress (the state is named)' }, handler: taskReject },
+  { method: 'POST', path: '/:type/:id/$dispense', interaction: 'operation', operation: 'dispense', level: 'instance', types: ['Task'], errors: { 403: 'Wrong secret or not the claimant', 404: 'Unknown Task', 409: 'Not in progress, or more than prescribed' }, handler: taskDispense },
+  { method: 'POST', path: '/:type/:id/$close', interaction: 'operation', operation: 'close', level: 'instance', types: ['Task'], errors: { 403: 'Wrong secret or not the claimant', 404: 'Unknown Task', 409: 'Not in progress (the state is named), or more than prescribed' }, handler: taskClose },
+  { method: 'POST', path: '/:type/:id/$abort', interaction: 'operation', operation: 'abort', level: 'instance', types: ['Task'], errors: { 403: 'Neither the prescribing organization nor the patient', 404: 'Unknown Task', 409: 'Held by a pharmacy, or already ended' }, handler: taskAbort },
   { method: 'GET', path: '/:type', interaction: 'search-type', level: 'type', handler: searchType },
   { method: 'POST', path: '/:type/_search', interaction: 'search-type', level: 'type', handler: searchType },
   { method: 'POST', path: '/:type', interaction: 'create', level: 'type', handler: createOrPrescribe },
@@ -106,9 +108,9 @@ export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/:type/_history', interaction: 'history-type', level: 'type', handler: historyType },
   // Identity operations (issue 5), before the generic /:type/:id entries. `:type` (not a literal
   // `/Patient/`) so access rules see the resource type; `types` makes any other type 404.
-  { method: 'POST', path: '/:type/$match', interaction: 'operation', operation: 'match', level: 'type', types: ['Patient'], handler: patientMatch },
-  { method: 'POST', path: '/:type/$merge', interaction: 'operation', operation: 'merge', level: 'type', types: ['Patient'], handler: patientMerge },
-  { method: 'GET', path: '/:type/$ihe-pix', interaction: 'operation', operation: 'ihe-pix', level: 'type', types: ['Patient'], handler: patientIhePix },
+  { method: 'POST', path: '/:type/$match', interaction: 'operation', operation: 'match', level: 'type', types: ['Patient'], errors: { 403: 'The role may not search the registry' }, handler: patientMatch },
+  { method: 'POST', path: '/:type/$merge', interaction: 'operation', operation: 'merge', level: 'type', types: ['Patient'], errors: { 403: 'Only registry administrators merge', 404: 'Source or target unknown', 409: 'Source already merged' }, handler: patientMerge },
+  { method: 'GET', path: '/:type/$ihe-pix', interaction: 'operation', operation: 'ihe-pix', level: 'type', types: ['Patient'], errors: { 404: 'No active Patient holds the identifier', 409: 'More than one active Patient holds it' }, handler: patientIhePix },
   { method: 'POST', path: '/:type/$validate', interaction: 'operation', operation: 'validate', level: 'type', handler: validateOperation },
   // Terminology and conformance reads of the shipped national resources (fhir-profiles/); before /:type/:id.
   { method: 'GET', path: '/ValueSet/$expand', interaction: 'operation', operation: 'expand', level: 'type', handler: valueSetExpand },
@@ -126,7 +128,7 @@ export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'DELETE', path: '/:type/:id', interaction: 'delete', level: 'instance', handler: deleteInstance },
   { method: 'GET', path: '/:type/:id/_history', interaction: 'history-instance', level: 'instance', handler: historyInstance },
   { method: 'GET', path: '/:type/:id/_history/:vid', interaction: 'vread', level: 'instance', handler: vread },
-  { method: 'GET', path: '/:type/:id/$everything', interaction: 'operation', operation: 'everything', level: 'instance', types: ['Patient'], handler: patientEverything },
+  { method: 'GET', path: '/:type/:id/$everything', interaction: 'operation', operation: 'everything', level: 'instance', types: ['Patient'], errors: { 403: 'Granular scopes, or a role that may not read whole records', 404: 'Unknown patient, or not the caller\'s own' }, handler: patientEverything },
   // Compartment search: https://hl7.org/fhir/R4/compartmentdefinition.html (Patient compartment).
   { method: 'GET', path: '/:type/:id/:compartmentType', interaction: 'search-compartment', level: 'instance', handler: searchCompartment },
 ];
