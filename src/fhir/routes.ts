@@ -12,7 +12,8 @@ import { validateOperation } from './interactions/validate';
 import { vread } from './interactions/vread';
 import { medicationRequestTimeline } from './operations/medication-request-timeline';
 import { assertNationalIdCriteria } from './national-id-criteria';
-import { prescribeByCreate, prescribeOperation } from './operations/prescription-prescribe';
+import { isPrescriptionTransaction, prescribeByCreate, prescribeOperation, prescribeTransaction } from './operations/prescription-prescribe';
+import { authorizeEntries } from './bundle/authorize-entries';
 import { isEPrescription } from '../domain/prescription/prescribe';
 import { taskAbort } from './operations/task-abort';
 import { taskAccept } from './operations/task-accept';
@@ -74,11 +75,14 @@ const searchSystem: Handler = confined((ctx, req) => ctx.search.searchSystem(req
 const searchCompartment: Handler = confined((ctx, req) => ctx.search.searchCompartment(req, req.params.type, req.params.id, req.params.compartmentType));
 
 const idempotentCreate = idempotent(create);
-/**
- * An ePrescription posted as a plain create runs the prescribing workflow. Not through
- * Idempotency-Key storage: the stored first answer would keep the access code, which exists
- * only as a hash. A prescriber retrying after a lost answer cancels the duplicate with $abort.
- */
+const idempotentBundle = idempotent(bundleInteraction);
+/** A transaction of ePrescriptions runs the prescribing workflow; every other Bundle the generic processing. */
+const bundleOrPrescriptions: Handler = async (ctx, req) => {
+  if (!isPrescriptionTransaction(req.body)) return idempotentBundle(ctx, req);
+  if (req.principal) authorizeEntries(req.principal, (req.body as { entry: unknown[] }).entry, req.baseUrl, { registryMode: ctx.config.registryMode === 'strict' ? 'closed' : 'open' });
+  return prescribeTransaction(ctx, req);
+};
+/** An ePrescription posted as a plain create runs the prescribing workflow (never through Idempotency-Key storage). */
 const createOrPrescribe: Handler = (ctx, req) =>
   req.params.type === 'MedicationRequest' && req.body && typeof req.body === 'object' && isEPrescription(req.body as Record<string, unknown>)
     ? prescribeByCreate(ctx, req)
@@ -87,7 +91,7 @@ const createOrPrescribe: Handler = (ctx, req) =>
 export const FHIR_ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/', interaction: 'search-system', level: 'system', handler: searchSystem },
   { method: 'GET', path: '/_history', interaction: 'history-system', level: 'system', handler: historySystem },
-  { method: 'POST', path: '/', interaction: 'transaction', level: 'system', handler: idempotent(bundleInteraction) },
+  { method: 'POST', path: '/', interaction: 'transaction', level: 'system', handler: bundleOrPrescriptions },
   { method: 'GET', path: '/_async/:jobId', interaction: 'operation', level: 'system', handler: asyncStatus },
   { method: 'DELETE', path: '/_async/:jobId', interaction: 'operation', level: 'system', handler: asyncCancel },
   { method: 'POST', path: '/$validate', interaction: 'operation', operation: 'validate', level: 'system', handler: validateOperation },

@@ -111,6 +111,30 @@ test('a plain POST of an ePrescription-profile MedicationRequest prescribes: 201
   expect((await s.fetch(`/Task/${taskId}/$accept?ac=${accessCode}`, { method: 'POST', headers: as('pharmacyA') })).status).toBe(200);
 });
 
+test('a transaction of ePrescriptions prescribes them as one group; an Idempotency-Key is refused, not ignored', async () => {
+  const { patientId, practitionerId } = await seed();
+  const item = (atc: string) => ({
+    fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+    resource: { ...buildMedicationRequest(patientId, practitionerId, { atc }), meta: { profile: [EPRESCRIPTION_PROFILE] } },
+    request: { method: 'POST', url: 'MedicationRequest' },
+  });
+  const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [item('C09AA05'), item('C10AA01')] };
+  const keyed = await s.fetch('/', { method: 'POST', headers: { ...as('prescriber'), 'idempotency-key': 'k-1' }, json: bundle });
+  expect(keyed.status).toBe(400);
+  expect((await s.fetch('/', { method: 'POST', headers: as('pharmacyA'), json: bundle })).status).toBe(403);
+  const res = await s.fetch('/', { method: 'POST', headers: as('prescriber'), json: bundle });
+  expect(res.status).toBe(200);
+  expect(res.body.type).toBe('transaction-response');
+  expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '201 Created']);
+  const groups = new Set(res.body.entry.map((e: any) => JSON.stringify(e.resource.groupIdentifier)));
+  expect(groups.size).toBe(1);
+  for (const e of res.body.entry) {
+    const code = e.resource.extension.find((x: any) => x.url === ACCESS_CODE_EXTENSION).valueString;
+    const task = e.resource.extension.find((x: any) => x.url === TASK_EXTENSION).valueReference.reference;
+    expect((await s.fetch(`/${task}/$accept?ac=${code}`, { method: 'POST', headers: as('pharmacyB') })).status).toBe(200);
+  }
+});
+
 test('operations are served on the type that defines them only', async () => {
   const res = await s.fetch('/Observation/abc/$accept', { method: 'POST', headers: as('pharmacyA') });
   expect(res.status).toBe(404);
