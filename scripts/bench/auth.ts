@@ -17,10 +17,17 @@ import { systemClock } from '../../src/shared/clock';
 /**
  * Environment for loadConfig in benchmarks: longest token life, and the rate
  * limit from BENCH_RATE_LIMIT (requests per minute per client; 0 turns the
- * counter off; default 1,000,000: counted, never refused).
+ * counter off; default 1,000,000: counted, never refused), and AUDIT_READ_COMMIT
+ * passed through (default durable) so both audit modes can be measured.
  */
 export function benchEnv(): Record<string, string> {
-  return { TOKEN_TTL_SECONDS: '900', RATE_LIMIT_PER_MINUTE: process.env.BENCH_RATE_LIMIT ?? '1000000', DEVELOPMENT_CREDENTIALS: 'off' };
+  return {
+    TOKEN_TTL_SECONDS: '900',
+    RATE_LIMIT_PER_MINUTE: process.env.BENCH_RATE_LIMIT ?? '1000000',
+    DEVELOPMENT_CREDENTIALS: 'off',
+    AUDIT_READ_COMMIT: process.env.AUDIT_READ_COMMIT ?? 'durable',
+    SEED_DEMO: 'off',
+  };
 }
 
 /** Registers a client of `role` (default hospital: system/*.cruds) in the server's database and returns `Bearer <token>`. */

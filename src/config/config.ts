@@ -37,6 +37,13 @@ export interface Config {
   corsOrigins: string[];
   /** Requests per client per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /**
+   * `durable` (default): a read is answered only once its AuditEvent is flushed to disk. `fast`: the
+   * AuditEvent is committed before the answer but without waiting for the WAL flush; a database
+   * crash may lose the read audits of its last fraction of a second. Audits of writes are always
+   * in the write's own transaction. AUDIT_READ_COMMIT.
+   */
+  auditReadCommit: 'durable' | 'fast';
   /** Opaque operator credential for the client admin API (at least 32 characters). */
   adminBootstrapToken?: string;
   /** Development client and patient-IdP keys in `dataDir` (never when NODE_ENV=production). */
@@ -178,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const patientIdpJwksFile = env.PATIENT_IDP_JWKS_FILE ? path.resolve(env.PATIENT_IDP_JWKS_FILE) : undefined;
   if (patientIdpIssuer && !patientIdpJwksUrl && !patientIdpJwksFile) problems.push('PATIENT_IDP_ISSUER needs PATIENT_IDP_JWKS_URL or PATIENT_IDP_JWKS_FILE');
   const production = env.NODE_ENV === 'production';
+  const auditReadCommit = env.AUDIT_READ_COMMIT || 'durable';
+  if (auditReadCommit !== 'durable' && auditReadCommit !== 'fast') problems.push('AUDIT_READ_COMMIT must be durable or fast');
 
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
@@ -202,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     patientIdpNationalIdClaim: env.PATIENT_IDP_NATIONAL_ID_CLAIM || 'national_id',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    auditReadCommit: auditReadCommit as 'durable' | 'fast',
     adminBootstrapToken,
     developmentCredentials: !production && env.DEVELOPMENT_CREDENTIALS !== 'off',
     bundleMaxEntries: int('BUNDLE_MAX_ENTRIES', 5000, 1, 1000000),

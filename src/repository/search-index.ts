@@ -186,7 +186,7 @@ export interface FreshVersion {
  * rows. Usually ONE statement, atomic on its own, so no BEGIN/COMMIT round trips; when the bind
  * limit splits it, the pieces run in one transaction.
  */
-export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], items: ResourceIndexRows[]): Promise<void> {
+export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], items: ResourceIndexRows[], opts: { waitForFlush?: boolean } = {}): Promise<void> {
   if (versions.length === 0) return;
   const parts = [
     ...valuesParts('resource', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, v.content])),
@@ -194,8 +194,11 @@ export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], ite
     ...indexInsertParts(items),
   ];
   const statements = packStatements(parts);
-  if (statements.length === 1) await run(db, statements[0]);
+  const waitForFlush = opts.waitForFlush ?? true;
+  if (statements.length === 1 && waitForFlush) await run(db, statements[0]);
   else await inTransaction(db, async (tx) => {
+    // Committed before returning, but without waiting for the WAL flush (see AUDIT_READ_COMMIT).
+    if (!waitForFlush) await sql`set local synchronous_commit = off`.execute(tx);
     for (const st of statements) await run(tx, st);
   });
 }

@@ -10,12 +10,12 @@ test('defaults', () => {
 
 test('every bad value is reported at once', () => {
   try {
-    loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', BODY_LIMIT: 'lots', WORKERS: '0' });
+    loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', BODY_LIMIT: 'lots', WORKERS: '0', AUDIT_READ_COMMIT: 'sometimes' });
     throw new Error('accepted');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'BODY_LIMIT', 'WORKERS']) expect(problems).toContain(name);
+    for (const name of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'BODY_LIMIT', 'WORKERS', 'AUDIT_READ_COMMIT']) expect(problems).toContain(name);
   }
 });
 

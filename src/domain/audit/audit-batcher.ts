@@ -25,7 +25,7 @@ export interface AuditBatcher {
   record(event: AuditEvent): Promise<void>;
 }
 
-export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'search'>): AuditBatcher {
+export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'search' | 'config'>): AuditBatcher {
   let queue: Pending[] = [];
   let flushing = false;
 
@@ -41,6 +41,7 @@ export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock'
           ctx.db,
           stamped.map((r) => ({ resourceType: 'AuditEvent', id: r.id, lastUpdated, content: stringifyJson(r) })),
           ctx.search.indexRowsOf(stamped),
+          { waitForFlush: ctx.config.auditReadCommit === 'durable' },
         );
         for (const p of batch) p.resolve();
       } catch (err) {

@@ -25,3 +25,22 @@ test('40 concurrent reads leave 40 AuditEvents, each visible as soon as its read
   // Each AuditEvent names the patient, so the patient's trail shows the reads.
   expect(events.body.entry.every((e: any) => e.resource.entity.some((x: any) => x.what?.reference === `Patient/${p}`))).toBe(true);
 });
+
+describe('AUDIT_READ_COMMIT=fast', () => {
+  let f: TestServer;
+  beforeAll(async () => {
+    f = await startTestServer({ env: { AUDIT_READ_COMMIT: 'fast' } });
+  });
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  test('reads are still audited before they answer, one AuditEvent each', async () => {
+    const o = (await f.fetch('/Observation', { method: 'POST', json: buildObservation() })).body.id;
+    const reads = await Promise.all(Array.from({ length: 10 }, () => f.fetch(`/Observation/${o}`)));
+    expect(reads.every((r) => r.status === 200)).toBe(true);
+    const auditor = await f.clientToken({ role: 'auditor' });
+    const events = await f.fetch(`/AuditEvent?entity=Observation/${o}&action=R&_total=accurate`, { headers: { authorization: `Bearer ${auditor}` } });
+    expect(events.body.total).toBe(10);
+  });
+});
