@@ -5,7 +5,9 @@
  * baseline that inserts the same resources as JSON rows with multi-row INSERTs
  * (no validation, no search index, no reference rewriting).
  *
- *   npm run build && node dist/scripts/bench/ingest.js [--bundles 96] [--concurrency 1,4,16]
+ *   npm run build && node dist/scripts/bench/ingest.js [--bundles 96] [--concurrency 1,4,16] [--no-size-compare]
+ *
+ * Then one 1,000-entry Bundle against ten 100-entry Bundles, alternating on one server.
  *
  * The server requires a bearer token: the benchmark registers its own client
  * (see ./auth.ts; BENCH_RATE_LIMIT as there).
@@ -210,6 +212,58 @@ function figures(concurrency: number, bundles: number, resources: number, second
   };
 }
 
+/** `n` Observation entries (no urn references) in one transaction Bundle. */
+function observationBundle(n: number, seed: number): string {
+  const entry = Array.from({ length: n }, (_, i) => ({
+    fullUrl: `urn:uuid:${randomUUID()}`,
+    resource: {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+      effectiveDateTime: `2021-02-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+      valueQuantity: { value: 60 + ((seed + i) % 40), unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+    },
+    request: { method: 'POST', url: 'Observation' },
+  }));
+  return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
+}
+
+/**
+ * Issue 4's size check: one 1,000-entry Bundle against ten 100-entry Bundles sent one after the
+ * other, alternating on one server for ROUNDS rounds (target: the big one under 2× the ten).
+ */
+async function benchSizes(rounds = 5): Promise<Json> {
+  const db = await createDb();
+  const config = loadConfig({ ...benchEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: db.url });
+  const server = await startServer({ config, logger: createLogger('silent') });
+  const post = async (body: string, authorization: string) => {
+    const res = await fetch(`${server.url}/`, { method: 'POST', body, headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization } });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`bundle failed with ${res.status}: ${text.slice(0, 300)}`);
+  };
+  try {
+    const authorization = await benchAuthorization(server.db, config);
+    await post(observationBundle(100, 0), authorization); // warm-up
+    const big: number[] = [];
+    const ten: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const large = observationBundle(1000, r);
+      const small = Array.from({ length: 10 }, (_, i) => observationBundle(100, r * 10 + i));
+      let t = process.hrtime.bigint();
+      await post(large, authorization);
+      big.push(Number(process.hrtime.bigint() - t) / 1e6);
+      t = process.hrtime.bigint();
+      for (const b of small) await post(b, authorization);
+      ten.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { rounds, oneOf1000ms: Math.round(median(big)), tenOf100ms: Math.round(median(ten)), ratio: Math.round((median(big) / median(ten)) * 100) / 100 };
+  } finally {
+    await server.close();
+    await db.drop();
+  }
+}
+
 async function main(): Promise<void> {
   const bundles = Array.from({ length: BUNDLES }, (_, i) => buildPatientBundle(i));
   const server: Figures[] = [];
@@ -229,7 +283,9 @@ async function main(): Promise<void> {
     });
     process.stderr.write(`concurrency ${c}: server ${s.resourcesPerSecond}/s, raw ${r.resourcesPerSecond}/s\n`);
   }
-  const results = { bundles: BUNDLES, resources: bundles.reduce((n, b) => n + (b.entry as unknown[]).length, 0), rateLimitPerMinute: benchEnv().RATE_LIMIT_PER_MINUTE, server, raw, serverOverRaw };
+  const sizes = process.argv.includes('--no-size-compare') ? undefined : await benchSizes();
+  if (sizes) process.stderr.write(`one 1,000-entry Bundle ${sizes.oneOf1000ms} ms vs ten 100-entry Bundles ${sizes.tenOf100ms} ms (ratio ${sizes.ratio})\n`);
+  const results = { bundles: BUNDLES, resources: bundles.reduce((n, b) => n + (b.entry as unknown[]).length, 0), rateLimitPerMinute: benchEnv().RATE_LIMIT_PER_MINUTE, server, raw, serverOverRaw, sizes };
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
