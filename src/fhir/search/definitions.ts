@@ -3,6 +3,7 @@ import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import type { IndexTable } from '../../repository/search-schema';
 import { compileDirectPath } from './direct-path';
+import { splitTopLevel } from './fhirpath-split';
 import { RESOURCE_TYPES } from '../../shared/resource-types';
 
 /**
@@ -103,25 +104,7 @@ export function compilePath(expression: string): CompiledPath {
 
 /** Splits on `|` outside parentheses and quotes. */
 function splitUnion(expression: string): string[] {
-  const terms: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === "'") quote = false;
-    } else if (c === "'") quote = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      terms.push(expression.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  terms.push(expression.slice(start).trim());
-  return terms.filter(Boolean);
+  return splitTopLevel(expression, '|').parts.filter(Boolean);
 }
 
 /**

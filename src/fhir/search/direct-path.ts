@@ -1,5 +1,6 @@
 import r4Model from 'fhirpath/fhir-context/r4';
 import type { FhirPathNode } from './definitions';
+import { splitTopLevel } from './fhirpath-split';
 
 /**
  * A fast evaluator for the simple FHIRPath shapes most search parameters use
@@ -42,50 +43,15 @@ const REF_TO = /^where\(\s*reference\.startsWith\('([A-Z][A-Za-z]+)\/'\)\s+or\s+
 const SYSTEM_IS = /^where\(\s*system\s*=\s*'([a-z-]+)'\s*\)$/;
 const OF_TYPE = /^ofType\(\s*([A-Z][A-Za-z]+)\s*\)$/;
 
-/** Splits a term on dots outside parentheses and quotes. */
+/** Splits a term on dots outside parentheses and quotes; escapes and unbalanced text are not walked. */
 function splitDots(term: string): string[] | undefined {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < term.length; i++) {
-    const c = term[i];
-    if (quote) {
-      if (c === "'") quote = false;
-      else if (c === '\\') return undefined;
-    } else if (c === "'") quote = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '.' && depth === 0) {
-      parts.push(term.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  if (depth !== 0 || quote) return undefined;
-  parts.push(term.slice(start).trim());
-  return parts;
+  const split = splitTopLevel(term, '.');
+  return split.escaped || !split.balanced ? undefined : split.parts;
 }
 
 function splitUnion(expression: string): string[] | undefined {
-  const terms: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (quote) {
-      if (c === "'") quote = false;
-      else if (c === '\\') return undefined;
-    } else if (c === "'") quote = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      terms.push(expression.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  terms.push(expression.slice(start).trim());
-  return terms.every(Boolean) ? terms : undefined;
+  const split = splitTopLevel(expression, '|');
+  return split.escaped || !split.parts.every(Boolean) ? undefined : split.parts;
 }
 
 /** `(x)` → `x` when the parentheses wrap the whole term. */
