@@ -1,3 +1,4 @@
+import type { Config } from '../config/config';
 import { assertAllowed, decide, type AccessGranted, type Interaction } from '../auth/decide';
 import type { Principal } from '../auth/principal';
 import { FhirError } from '../errors/fhir-error';
@@ -45,6 +46,11 @@ export function accessInteraction(route: Pick<FhirRoute, 'interaction' | 'method
 
 export interface AccessOptions {
   registryMode: 'open' | 'closed';
+}
+
+/** The access options the configuration implies: REGISTRY_MODE=strict closes registry writes to clinical clients. */
+export function accessOptionsOf(config: Pick<Config, 'registryMode'>): AccessOptions {
+  return { registryMode: config.registryMode === 'strict' ? 'closed' : 'open' };
 }
 
 export function authorize(principal: Principal, interaction: Interaction, resourceType: string, opts: AccessOptions, operation?: string): AccessGranted {

@@ -1,7 +1,7 @@
 import { asyncCancel, asyncStatus } from './async/async-status';
 import { bundleInteraction } from './bundle/bundle-interaction';
 import { idempotent } from './bundle/idempotency-key';
-import { filterBundleToCompartment, narrowQuery } from './access';
+import { accessOptionsOf, filterBundleToCompartment, narrowQuery } from './access';
 import type { FhirContext } from './context';
 import { create } from './interactions/create';
 import { conditionalDelete, deleteInstance } from './interactions/delete';
@@ -79,7 +79,7 @@ const idempotentBundle = idempotent(bundleInteraction);
 /** A transaction of ePrescriptions runs the prescribing workflow; every other Bundle the generic processing. */
 const bundleOrPrescriptions: Handler = async (ctx, req) => {
   if (!isPrescriptionTransaction(req.body)) return idempotentBundle(ctx, req);
-  if (req.principal) authorizeEntries(req.principal, (req.body as { entry: unknown[] }).entry, req.baseUrl, { registryMode: ctx.config.registryMode === 'strict' ? 'closed' : 'open' });
+  if (req.principal) authorizeEntries(req.principal, (req.body as { entry: unknown[] }).entry, req.baseUrl, accessOptionsOf(ctx.config));
   return prescribeTransaction(ctx, req);
 };
 /** An ePrescription posted as a plain create runs the prescribing workflow (never through Idempotency-Key storage). */

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { FhirContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { FhirError } from '../errors/fhir-error';
-import { authorizeRoute } from '../fhir/access';
+import { accessOptionsOf, authorizeRoute } from '../fhir/access';
 import { createRequestAudit, type RequestAudit } from '../fhir/request-audit';
 import type { FhirRoute } from '../fhir/routes';
 import { parseJson } from '../shared/json';
@@ -52,7 +52,7 @@ export function sendFhirResponse(res: Response, out: FhirResponse): void {
 
 /** Registers the FHIR route table on an express router. */
 export function mountFhirRoutes(router: Router, routes: FhirRoute[], ctx: FhirContext): void {
-  const accessOptions = { registryMode: ctx.config.registryMode === 'strict' ? ('closed' as const) : ('open' as const) };
+  const accessOptions = accessOptionsOf(ctx.config);
   for (const route of routes) {
     const register = router[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch'].bind(router);
     register(route.path, async (req: Request, res: Response, next: NextFunction) => {

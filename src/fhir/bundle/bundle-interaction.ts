@@ -12,6 +12,7 @@ import type { EntryRequestInfo, RawEntry } from './entry-processor';
 import type { IdempotencyClaim, IdempotentHandler } from './idempotency-key';
 import { processTransaction } from './transaction';
 import { authorizeEntries } from './authorize-entries';
+import { accessOptionsOf } from '../access';
 
 export type BundleKind = 'transaction' | 'batch';
 
@@ -68,7 +69,7 @@ async function settle(claim: IdempotencyClaim | undefined, tx: Tx, response: Fhi
 
 export const bundleInteraction: IdempotentHandler = async (ctx: FhirContext, req: FhirRequest, claim?: IdempotencyClaim) => {
   const { kind, entries } = requireBundle(req.body);
-  if (req.principal) authorizeEntries(req.principal, entries, req.baseUrl, { registryMode: ctx.config.registryMode === 'strict' ? 'closed' : 'open' });
+  if (req.principal) authorizeEntries(req.principal, entries, req.baseUrl, accessOptionsOf(ctx.config));
   const info: EntryRequestInfo = { baseUrl: req.baseUrl, requestId: req.requestId, prefer: preferReturn(req.headers) };
   if (isRespondAsync(req.headers)) return enqueueBundle(ctx, { kind, entries: stringifyJson(entries), info }, entries.length, claim);
   if (entries.length > ctx.config.bundleMaxEntries) {
