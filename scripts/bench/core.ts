@@ -24,14 +24,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
 import { benchAuthorization, benchEnv } from './auth';
+import { createScratchDatabase } from './scratch-db';
 import { closeAgent, closedLoop, ratios, sideBySide, summarise, type LoadFigures, type RequestSpec } from './load';
 
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -53,22 +53,12 @@ const OBSERVATION = JSON.stringify({
 const brief = (f: LoadFigures) => ({ reqPerSec: f.reqPerSec, p50ms: f.p50ms, p99ms: f.p99ms, errors: f.errors });
 
 async function main(): Promise<void> {
-  const dbName = `nhis_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const url = new URL(ADMIN);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const scratch = await createScratchDatabase('nhis_bench_core');
   try {
-    await bench(databaseUrl);
+    await bench(scratch.url);
   } finally {
     // Also after a failure: drop ... with (force) ends the server's and the baseline's connections.
-    const admin2 = new Client({ connectionString: ADMIN });
-    await admin2.connect();
-    await admin2.query(`drop database if exists ${dbName} with (force)`);
-    await admin2.end();
+    await scratch.drop();
   }
 }
 

@@ -30,6 +30,7 @@ import type { Db } from '../../src/repository/db';
 import { startServer } from '../../src/server';
 import { bgEgn } from '../../src/shared/national-id/bg-egn';
 import { createLogger } from '../../src/shared/logger';
+import { createScratchDatabase } from './scratch-db';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -37,7 +38,6 @@ const env = (name: string, fallback: number): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw} must be a non-negative number`);
   return n;
 };
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = env('BENCH_SECONDS', 30);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 3);
 const CONCURRENCY = Math.max(1, Math.floor(env('BENCH_CONCURRENCY', 16)));
@@ -646,21 +646,12 @@ async function bench(databaseUrl: string): Promise<void> {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const dbName = `nhis_bench_rx_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const url = new URL(ADMIN);
-  url.pathname = `/${dbName}`;
+  const scratch = await createScratchDatabase('nhis_bench_rx');
   try {
-    await bench(url.toString());
+    await bench(scratch.url);
   } finally {
     // Also after a failure: with (force) ends any connection left behind.
-    const admin2 = new Client({ connectionString: ADMIN });
-    await admin2.connect();
-    await admin2.query(`drop database if exists ${dbName} with (force)`);
-    await admin2.end();
+    await scratch.drop();
     log(`done in ${round((performance.now() - t0) / 1000, 1)} s`);
   }
 }

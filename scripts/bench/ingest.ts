@@ -16,13 +16,13 @@
  * as admin connection; scratch databases are created and dropped). Loopback only; prints JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
 import { benchAuthorization, benchEnv } from './auth';
+import { createScratchDatabase } from './scratch-db';
 
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -92,24 +92,7 @@ function buildPatientBundle(seed: number): Json {
   return { resourceType: 'Bundle', type: 'transaction', entry: entries };
 }
 
-async function createDb(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `nhis_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  const admin = new Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(ADMIN);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: ADMIN });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+const createDb = () => createScratchDatabase('nhis_bench_ingest');
 
 async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -20,7 +20,7 @@
  * on every request to both servers (the hand baseline ignores it).
  */
 import http from 'node:http';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
@@ -28,9 +28,9 @@ import { openDatabase } from '../../src/repository/db';
 import { migrateToLatest } from '../../src/repository/migrate';
 import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
 import { benchAuthorization, benchEnv } from './auth';
+import { createScratchDatabase } from './scratch-db';
 import { median, ratios, sideBySide, summarise } from './load';
 
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -223,23 +223,8 @@ async function load(base: string, paths: string[], connections: number, paged: b
 
 async function createScratch(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (REUSE_DB) return { url: REUSE_DB, drop: async () => undefined };
-  const dbName = `nhis_bench_search_${Date.now()}`;
-  const admin = new Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const url = new URL(ADMIN);
-  url.pathname = `/${dbName}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      if (KEEP) return;
-      const a = new Client({ connectionString: ADMIN });
-      await a.connect();
-      await a.query(`drop database if exists ${dbName} with (force)`);
-      await a.end();
-    },
-  };
+  const scratch = await createScratchDatabase('nhis_bench_search');
+  return { url: scratch.url, drop: async () => (KEEP ? undefined : scratch.drop()) };
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
