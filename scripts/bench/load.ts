@@ -78,18 +78,22 @@ export async function closedLoop(base: string, next: (i: number) => RequestSpec,
       }
     }),
   );
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const out: LoadFigures = latencyFigures(latencies, Number(process.hrtime.bigint() - started) / 1e9, errors);
+  if (firstError) out.firstError = firstError;
+  return out;
+}
+
+/** Request count, rate, mean and percentiles of one load run (`latencies` in ms, sorted in place). */
+export function latencyFigures(latencies: number[], seconds: number, errors: number): LoadFigures {
   latencies.sort((a, b) => a - b);
-  const out: LoadFigures = {
+  return {
     requests: latencies.length,
-    reqPerSec: Math.round(latencies.length / elapsed),
+    reqPerSec: Math.round(latencies.length / seconds),
     meanMs: latencies.length ? +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(3) : 0,
     p50ms: percentile(latencies, 50),
     p99ms: percentile(latencies, 99),
     errors,
   };
-  if (firstError) out.firstError = firstError;
-  return out;
 }
 
 export const median = (xs: number[]): number => {

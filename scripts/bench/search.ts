@@ -29,7 +29,7 @@ import { migrateToLatest } from '../../src/repository/migrate';
 import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
 import { benchAuthorization, benchEnv } from './auth';
 import { createScratchDatabase } from './scratch-db';
-import { median, ratios, sideBySide, summarise } from './load';
+import { latencyFigures, median, ratios, sideBySide, summarise } from './load';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -166,11 +166,6 @@ function nextOf(body: string, base: string): string | undefined {
   return u.pathname + u.search;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return +sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2);
-}
-
 /** Closed loop: `connections` workers, each issuing its next request when the last one answered. */
 async function load(base: string, paths: string[], connections: number, paged: boolean): Promise<Figures> {
   const latencies: number[] = [];
@@ -204,16 +199,7 @@ async function load(base: string, paths: string[], connections: number, paged: b
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  const out: Figures = {
-    requests: latencies.length,
-    reqPerSec: Math.round(latencies.length / seconds),
-    meanMs: latencies.length ? +(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(3) : 0,
-    p50ms: percentile(latencies, 50),
-    p99ms: percentile(latencies, 99),
-    errors,
-  };
+  const out: Figures = latencyFigures(latencies, Number(process.hrtime.bigint() - started) / 1e9, errors);
   if (paged) {
     out.traversals = traversals.length;
     out.traversalMeanMs = traversals.length ? Math.round(traversals.reduce((a, b) => a + b, 0) / traversals.length) : 0;
