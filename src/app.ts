@@ -6,6 +6,7 @@ import type { FhirContext, ResourceValidator } from './fhir/context';
 import { checkNationalIdentifiers } from './domain/identity/national-identifiers';
 import { createPatientRegistryHook } from './domain/identity/patient-registry-hook';
 import { startPrescriptionExpiryJob } from './domain/prescription/expire';
+import { startAuditPromotion } from './domain/audit/record-audit';
 import { createPrescriptionWriteHook } from './domain/prescription/prescribe';
 import { createTemporaryIdentifierHook } from './domain/identity/temporary-identifier';
 import { createRegistryReferenceHook } from './domain/registry/registry-reference-hook';
@@ -131,5 +132,15 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   // Durable background processing of `Prefer: respond-async` Bundles; stops polling once shutdown begins.
   const bundleWorker = startBundleWorker(ctx, { isShuttingDown: deps.isShuttingDown ?? (() => false) });
   const prescriptionExpiry = startPrescriptionExpiryJob(ctx, { isShuttingDown: deps.isShuttingDown });
-  return { app, ctx, stopBackground: async () => { await bundleWorker.stop(); await prescriptionExpiry.stop(); } };
+  // Moves read AuditEvents from the outbox into the searchable store (domain/audit/audit-promoter.ts).
+  const stopAuditPromotion = startAuditPromotion(ctx);
+  return {
+    app,
+    ctx,
+    stopBackground: async () => {
+      await bundleWorker.stop();
+      await prescriptionExpiry.stop();
+      await stopAuditPromotion();
+    },
+  };
 }

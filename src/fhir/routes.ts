@@ -29,6 +29,7 @@ import { valueSetExpand } from './operations/terminology-expand';
 import { codeSystemLookup } from './operations/terminology-lookup';
 import { valueSetValidateCode } from './operations/terminology-validate-code';
 import type { FhirRequest, FhirResponse } from './request';
+import { withCurrentAuditTrail } from './audit-trail-reads';
 
 export type Handler = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
 
@@ -88,7 +89,7 @@ const createOrPrescribe: Handler = (ctx, req) =>
     ? prescribeByCreate(ctx, req)
     : idempotentCreate(ctx, req);
 
-export const FHIR_ROUTES: FhirRoute[] = [
+const ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/', interaction: 'search-system', level: 'system', handler: searchSystem },
   { method: 'GET', path: '/_history', interaction: 'history-system', level: 'system', handler: historySystem },
   { method: 'POST', path: '/', interaction: 'transaction', level: 'system', handler: bundleOrPrescriptions },
@@ -136,3 +137,10 @@ export const FHIR_ROUTES: FhirRoute[] = [
   // Compartment search: https://hl7.org/fhir/R4/compartmentdefinition.html (Patient compartment).
   { method: 'GET', path: '/:type/:id/:compartmentType', interaction: 'search-compartment', level: 'instance', handler: searchCompartment },
 ];
+
+/** Interactions that can return AuditEvents (see ./audit-trail-reads.ts). */
+const READS_AUDIT_TRAIL = new Set(['read', 'vread', 'search-type', 'search-system', 'search-compartment', 'history-instance', 'history-type', 'history-system', 'transaction']);
+
+export const FHIR_ROUTES: FhirRoute[] = ROUTES.map((r) =>
+  READS_AUDIT_TRAIL.has(r.interaction) ? { ...r, handler: withCurrentAuditTrail(r.handler, r.level, r.interaction) } : r,
+);

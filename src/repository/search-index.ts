@@ -203,6 +203,17 @@ export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], ite
   });
 }
 
+/** As `insertFreshWithIndex`, inside the caller's transaction. */
+export async function insertFreshWithIndexIn(tx: Tx, versions: FreshVersion[], items: ResourceIndexRows[]): Promise<void> {
+  if (versions.length === 0) return;
+  const parts = [
+    ...valuesParts('resource', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, v.content])),
+    ...valuesParts('resource_history', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, 'create', v.content])),
+    ...indexInsertParts(items),
+  ];
+  for (const st of packStatements(parts)) await run(tx, st);
+}
+
 export async function deleteIndexRows(executor: Tx | Db, resourceType: string, id: string): Promise<void> {
   const ctes = INDEX_TABLES.map((t, i) => sql`${sql.id(`w${i}`)} as (${deleteSql(t, resourceType, id)})`);
   await sql`with ${sql.join(ctes)} select 1`.execute(executor);

@@ -2,7 +2,7 @@
 import type { FhirContext } from '../../src/fhir/context';
 import { createSearchEngine } from '../../src/fhir/search';
 import { auditOutcomeForStatus, buildAuditEvent } from '../../src/domain/audit/build-audit-event';
-import { recordAudit, recordAuditAlone } from '../../src/domain/audit/record-audit';
+import { drainAuditTrail, recordAudit, recordAuditAlone } from '../../src/domain/audit/record-audit';
 import type { Principal } from '../../src/auth/principal';
 import { inTransaction } from '../../src/repository/transaction';
 import { createLogger } from '../../src/shared/logger';
@@ -88,7 +88,9 @@ test('recorded through the write path: stored, versioned and searchable by patie
   const written = await inTransaction(h.handle.db, (tx) => recordAudit(ctx, tx, ev));
   expect(written).toMatchObject({ resourceType: 'AuditEvent', versionId: 1 });
   await recordAuditAlone(ctx, buildAuditEvent({ principal: pharmacy, interaction: 'read', resourceType: 'MedicationRequest', id: 'mr2', patientIds: ['pat-43'], outcome: 'success', requestId: 'r2', when }));
+  await drainAuditTrail(ctx);
   expect(await ctx.search.findIds(h.handle.db, 'AuditEvent', new URLSearchParams('patient=Patient/pat-42'), 10)).toEqual([written.id]);
+  expect(await ctx.search.findIds(h.handle.db, 'AuditEvent', new URLSearchParams('patient=Patient/pat-43'), 10)).toHaveLength(1);
 });
 
 test('the audit write shares the caller transaction: a failed request leaves no audit', async () => {

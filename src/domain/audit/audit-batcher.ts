@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { FhirContext } from '../../fhir/context';
 import { stampResource, type ResourceBody } from '../../fhir/resource-body';
-import { insertFreshWithIndex } from '../../repository/search-index';
+import { appendToAuditOutbox } from '../../repository/audit-outbox';
 import { stringifyJson } from '../../shared/json';
 
 interface Pending {
@@ -11,21 +11,21 @@ interface Pending {
 }
 
 /** Most AuditEvents per flush; a burst beyond it is written by the next flush at once. */
-const MAX_BATCH = 200;
+const MAX_BATCH = 500;
 
 /**
  * Group commit for the AuditEvents of reads, searches and refused requests. Each request
  * still waits until its AuditEvent is committed (no access goes unrecorded, and a failed audit
- * fails the request), but concurrent requests share one write: resource, history and index
- * rows in a single statement (one round trip, one commit) instead of a transaction each. At most one flush runs at a
- * time; events arriving meanwhile form the next batch, so a lone request adds no delay.
- * AuditEvents are written by the server only, so the clinical write hooks do not apply.
+ * fails the request), but concurrent requests share one write: a single INSERT of narrow rows
+ * into the audit outbox, promoted into the resource store later (./audit-promoter.ts). At most
+ * one flush runs at a time; events arriving meanwhile form the next batch, so a lone request
+ * adds no delay. `afterFlush` is told when events have been committed.
  */
 export interface AuditBatcher {
   record(event: AuditEvent): Promise<void>;
 }
 
-export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'search' | 'config'>): AuditBatcher {
+export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'config'>, afterFlush: () => void): AuditBatcher {
   let queue: Pending[] = [];
   let flushing = false;
 
@@ -36,14 +36,13 @@ export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock'
       queue = queue.slice(batch.length);
       try {
         const lastUpdated = ctx.clock.now();
-        const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string });
-        await insertFreshWithIndex(
-          ctx.db,
-          stamped.map((r) => ({ resourceType: 'AuditEvent', id: r.id, lastUpdated, content: stringifyJson(r) })),
-          ctx.search.indexRowsOf(stamped),
-          { waitForFlush: ctx.config.auditReadCommit === 'durable' },
-        );
+        const events = batch.map((p) => {
+          const stamped = stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string };
+          return { id: stamped.id, lastUpdated, content: stringifyJson(stamped) };
+        });
+        await appendToAuditOutbox(ctx.db, events, { waitForFlush: ctx.config.auditReadCommit === 'durable' });
         for (const p of batch) p.resolve();
+        afterFlush();
       } catch (err) {
         for (const p of batch) p.reject(err);
       }

@@ -5,6 +5,7 @@ import * as m0003 from './0003-bundles';
 import * as m0004 from './0004-security';
 import * as m0005 from './0005-patient-identity';
 import * as m0006 from './0006-prescriptions';
+import * as m0007 from './0007-audit-outbox';
 
 /**
  * Numbered, forward-only migrations, listed in code so they ship inside the
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004-security': m0004,
   '0005-patient-identity': m0005,
   '0006-prescriptions': m0006,
+  '0007-audit-outbox': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
