@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
-import { insertFreshWithIndexIn, type FreshVersion, type ResourceIndexRows } from './search-index';
+import type { IndexRows } from './search-schema';
 import { guarded, inTransaction } from './transaction';
 
 /**
- * The audit trail's intake (migration 0007): AuditEvents are appended as narrow rows, then
- * moved ("promoted") in batches into the resource store with their history and search index
- * rows. Delete-from-outbox and insert-into-store share one transaction, so an event is in
- * exactly one of the two at any time, whatever crashes.
+ * The audit trail's intake (migration 0007): AuditEvents are appended as narrow rows carrying
+ * their search index rows, then moved ("promoted") in batches into the resource store, history
+ * and index tables. Delete-from-outbox and insert-into-store are one statement, so an event is
+ * in exactly one of the two at any time, whatever crashes.
  */
 
 export interface OutboxEvent {
@@ -16,13 +16,20 @@ export interface OutboxEvent {
   lastUpdated: Date;
   /** The AuditEvent as it will be served: id and meta (versionId 1) already set. */
   content: string;
+  /** Its search index rows, as the search layer extracted them. */
+  index: IndexRows;
 }
 
-/** One statement whatever the number of events: three array parameters. */
+/**
+ * One statement and ONE parameter whatever the number of events: a JSON array, taken apart by
+ * PostgreSQL (the driver would otherwise escape every character of every event into an array
+ * literal).
+ */
 export async function appendToAuditOutbox(db: Db, events: OutboxEvent[], opts: { waitForFlush: boolean }): Promise<void> {
   if (events.length === 0) return;
-  const insert = sql`insert into audit_outbox (id, last_updated, content)
-    select * from unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.lastUpdated.toISOString())}::timestamptz[], ${events.map((e) => e.content)}::text[])`;
+  const payload = JSON.stringify(events.map((e) => ({ id: e.id, lastUpdated: e.lastUpdated.toISOString(), content: e.content, index: e.index })));
+  const insert = sql`insert into audit_outbox (id, last_updated, content, index_rows)
+    select e->>'id', (e->>'lastUpdated')::timestamptz, e->>'content', e->'index' from json_array_elements(${payload}::json) as e`;
   if (opts.waitForFlush) {
     await guarded(() => insert.execute(db));
     return;
@@ -37,6 +44,36 @@ export async function appendToAuditOutbox(db: Db, events: OutboxEvent[], opts: {
 /** One promoter at a time, across processes (node:cluster workers share the database). */
 const PROMOTION_LOCK = sql`hashtextextended('opennhis.audit-outbox.promotion', 0)`;
 
+/** Each index table's value columns with their types, for `json_to_recordset`. */
+const INDEX_COLUMNS: Record<keyof IndexRows, string> = {
+  token: 'system text, code text, text_norm text',
+  string: 'value text, value_norm text',
+  date: 'low timestamptz, high timestamptz',
+  reference: 'target_type text, target_id text, url text',
+  number: 'value numeric',
+  quantity: 'value numeric, system text, code text, unit text',
+  uri: 'value text',
+};
+
+/** Oldest events first: resource, history and index rows inserted from the deleted outbox rows, all in SQL. */
+const PROMOTE_SQL = (() => {
+  const indexCtes = Object.entries(INDEX_COLUMNS).map(([table, typed]) => {
+    const names = typed.split(', ').map((c) => c.split(' ')[0]);
+    return `i_${table} as (insert into search_${table} (resource_type, resource_id, param, grp, ${names.join(', ')})
+      select 'AuditEvent', m.id, x.param, x.grp, ${names.map((n) => `x.${n}`).join(', ')}
+      from moved m cross join lateral json_to_recordset(m.index_rows->'${table}') as x(param text, grp int, ${typed}))`;
+  });
+  return `with moved as (
+      delete from audit_outbox where seq in (select seq from audit_outbox order by seq limit $1)
+      returning id, last_updated, content, index_rows),
+    r as (insert into resource (resource_type, id, version_id, last_updated, deleted, content)
+      select 'AuditEvent', id, 1, last_updated, false, content from moved),
+    h as (insert into resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
+      select 'AuditEvent', id, 1, last_updated, false, 'create', content from moved),
+    ${indexCtes.join(',\n    ')}
+    select count(*)::int as n from moved`;
+})();
+
 export interface PromotionResult {
   /** Events moved into the resource store. */
   promoted: number;
@@ -47,16 +84,12 @@ export interface PromotionResult {
 /**
  * Moves up to `limit` of the oldest pending events into the resource store. With `wait`, waits
  * for a promoter running elsewhere to finish first, so that everything appended before the
- * call is promoted by the time a loop of these returns 0 (what AuditEvent reads rely on).
- * `indexRowsOf` computes the search index rows (the search layer's extraction, passed down).
+ * call is promoted by the time a loop of these returns fewer than `limit` (what AuditEvent reads
+ * rely on).
  */
-export async function promoteAuditOutbox(
-  db: Db,
-  indexRowsOf: (resources: ({ resourceType: string; id: string } & Record<string, unknown>)[]) => ResourceIndexRows[],
-  opts: { wait: boolean; limit: number },
-): Promise<PromotionResult> {
+export async function promoteAuditOutbox(db: Db, opts: { wait: boolean; limit: number }): Promise<PromotionResult> {
   return inTransaction(db, async (tx) => {
-    // The rows are already durable here: losing this commit in a crash only leaves them in the
+    // The rows are already durable: losing this commit in a crash only leaves them in the
     // outbox to be promoted again, so it need not wait for the WAL flush.
     const noFlush = sql`set_config('synchronous_commit', 'off', true)`;
     if (opts.wait) await sql`select pg_advisory_xact_lock(${PROMOTION_LOCK}), ${noFlush}`.execute(tx);
@@ -64,20 +97,14 @@ export async function promoteAuditOutbox(
       const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${PROMOTION_LOCK}) as ok, ${noFlush}`.execute(tx);
       if (!got.rows[0]?.ok) return { promoted: 0, ran: false };
     }
-    const taken = await sql<{ id: string; last_updated: Date | string; content: string }>`
-      delete from audit_outbox where seq in (select seq from audit_outbox order by seq limit ${opts.limit})
-      returning id, last_updated, content`.execute(tx);
-    if (taken.rows.length === 0) return { promoted: 0, ran: true };
-    const versions: FreshVersion[] = taken.rows.map((r) => ({ resourceType: 'AuditEvent', id: r.id, lastUpdated: new Date(r.last_updated), content: r.content }));
-    const resources = taken.rows.map((r) => JSON.parse(r.content) as { resourceType: string; id: string } & Record<string, unknown>);
-    await insertFreshWithIndexIn(tx, versions, indexRowsOf(resources));
-    return { promoted: taken.rows.length, ran: true };
+    const moved = await sql<{ n: number }>`${sql.raw(PROMOTE_SQL.replace('$1', String(Math.trunc(opts.limit))))}`.execute(tx);
+    return { promoted: moved.rows[0]?.n ?? 0, ran: true };
   });
 }
 
 /**
  * Whether any event awaits promotion. An event is visible either here or in the resource store
- * (promotion moves it in one transaction), so "none" means every committed event is searchable.
+ * (promotion moves it in one statement), so "none" means every committed event is searchable.
  */
 export async function hasPendingAuditEvents(db: Db): Promise<boolean> {
   const r = await guarded(() => sql<{ pending: boolean }>`select exists (select 1 from audit_outbox) as pending`.execute(db));

@@ -17,7 +17,7 @@ const MAX_BATCH = 500;
  * Group commit for the AuditEvents of reads, searches and refused requests. Each request
  * still waits until its AuditEvent is committed (no access goes unrecorded, and a failed audit
  * fails the request), but concurrent requests share one write: a single INSERT of narrow rows
- * into the audit outbox, promoted into the resource store later (./audit-promoter.ts). At most
+ * (the event and its search index rows) into the audit outbox, promoted into the resource store later (./audit-promoter.ts). At most
  * one flush runs at a time; events arriving meanwhile form the next batch, so a lone request
  * adds no delay. `afterFlush` is told when events have been committed.
  */
@@ -25,7 +25,7 @@ export interface AuditBatcher {
   record(event: AuditEvent): Promise<void>;
 }
 
-export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'config'>, afterFlush: () => void): AuditBatcher {
+export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'config' | 'search'>, afterFlush: () => void): AuditBatcher {
   let queue: Pending[] = [];
   let flushing = false;
 
@@ -36,10 +36,10 @@ export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock'
       queue = queue.slice(batch.length);
       try {
         const lastUpdated = ctx.clock.now();
-        const events = batch.map((p) => {
-          const stamped = stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string };
-          return { id: stamped.id, lastUpdated, content: stringifyJson(stamped) };
-        });
+        const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string });
+        // Index rows are extracted now, so that promotion is SQL alone.
+        const index = ctx.search.indexRowsOf(stamped);
+        const events = stamped.map((r, i) => ({ id: r.id, lastUpdated, content: stringifyJson(r), index: index[i].rows }));
         await appendToAuditOutbox(ctx.db, events, { waitForFlush: ctx.config.auditReadCommit === 'durable' });
         for (const p of batch) p.resolve();
         afterFlush();

@@ -5,7 +5,7 @@ import { hasPendingAuditEvents, promoteAuditOutbox } from '../../repository/audi
 const PROMOTE_LIMIT = 1000;
 /**
  * After an append, wait this long so that many requests' events are promoted together: each
- * promotion costs five round trips whatever its size. Nothing waits for it (AuditEvent reads
+ * promotion costs four round trips whatever its size. Nothing waits for it (AuditEvent reads
  * drain the outbox themselves).
  */
 const PROMOTE_DELAY_MS = 500;
@@ -28,16 +28,15 @@ export interface AuditPromoter {
   stop(): Promise<void>;
 }
 
-export function createAuditPromoter(ctx: Pick<FhirContext, 'db' | 'search' | 'logger'>): AuditPromoter {
+export function createAuditPromoter(ctx: Pick<FhirContext, 'db' | 'logger'>): AuditPromoter {
   let timer: NodeJS.Timeout | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
-  const indexRowsOf = (resources: Parameters<FhirContext['search']['indexRowsOf']>[0]) => ctx.search.indexRowsOf(resources);
 
   async function promoteAll(wait: boolean): Promise<void> {
     for (;;) {
-      const r = await promoteAuditOutbox(ctx.db, indexRowsOf, { wait, limit: PROMOTE_LIMIT });
+      const r = await promoteAuditOutbox(ctx.db, { wait, limit: PROMOTE_LIMIT });
       if (!r.ran || r.promoted < PROMOTE_LIMIT) return;
     }
   }
