@@ -178,13 +178,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     if (!m) throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
     const token = m[1];
     if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw unauthorized('malformed token');
+    const now = clock.now();
+    // Only tokens of our own issuer that passed verification are in the cache.
+    const cached = verified.get(token);
+    if (cached && cached.expiresAt.getTime() > now.getTime()) return { ...cached, scopes: [...cached.scopes] };
     const peek = peekIssuer(token);
     if (!peek?.iss) throw unauthorized('malformed token');
-    const now = clock.now();
     try {
       if (peek.iss === issuer()) {
-        const cached = verified.get(token);
-        if (cached && cached.expiresAt.getTime() > now.getTime()) return { ...cached, scopes: [...cached.scopes] };
         const principal = await verifyAccessToken(keys, token, issuer(), now);
         remember(token, principal);
         return { ...principal, scopes: [...principal.scopes] };

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db } from './db';
 import type { Tx } from './transaction';
 import { guarded } from './transaction';
@@ -45,15 +45,15 @@ function toStored(row: {
   };
 }
 
+type CurrentRow = Parameters<typeof toStored>[0];
+/** The most frequent statement of all, written once instead of built by the query builder per read. */
+const READ_CURRENT_SQL = 'select resource_type, id, version_id, last_updated, deleted, content from resource where resource_type = $1 and id = $2';
+
 /** https://hl7.org/fhir/R4/http.html#read */
 export async function readCurrent(db: Executor, resourceType: string, id: string): Promise<StoredVersion | undefined> {
   return guarded(async () => {
-    const row = await db
-      .selectFrom('resource')
-      .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'])
-      .where('resource_type', '=', resourceType)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const result = await db.executeQuery<CurrentRow>(CompiledQuery.raw(READ_CURRENT_SQL, [resourceType, id]));
+    const row = result.rows[0];
     return row && toStored(row);
   });
 }
