@@ -8,7 +8,12 @@
  *
  *   npm run build && node dist/scripts/bench/core.js [--duration 4] [--rounds 3] [--concurrency 1,16]
  *
- * Each (operation, concurrency) runs server and baseline alternately for
+ * A third subject, the EXPRESS FLOOR, tells how much of the gap is the web framework the
+ * stack prescribes (express 5) rather than the server's own work: an express app with one route
+ * per operation doing exactly what the bare baseline does (no middleware, no auth, no audit).
+ * `expressFloorOverBaseline` is then the best any express-based server could reach here.
+ *
+ * Each (operation, concurrency) runs server, baseline and floor in rotating order for
  * --rounds rounds of --duration seconds each (closed loop, see ./load.ts);
  * figures are medians over rounds and each ratio the median of the per-round
  * ratios, so that a shared, noisy machine affects both sides alike.
@@ -30,7 +35,8 @@ import { startServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
 import { benchAuthorization, benchEnv } from './auth';
 import { createScratchDatabase } from './scratch-db';
-import { closeAgent, closedLoop, ratios, sideBySide, summarise, type LoadFigures, type RequestSpec } from './load';
+import express from 'express';
+import { closeAgent, closedLoop, ratios, roundRobin, summarise, type LoadFigures, type RequestSpec } from './load';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -88,9 +94,15 @@ async function bench(databaseUrl: string): Promise<void> {
   };
   // The equivalent create: parse, assign id and meta, insert the current and the history row in one transaction.
   const baselineCreate = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const resource = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    let text: string;
+    const parsed = (req as http.IncomingMessage & { body?: unknown }).body;
+    if (Buffer.isBuffer(parsed)) text = parsed.toString('utf8'); // through express.raw (the floor)
+    else {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    }
+    const resource = JSON.parse(text) as Record<string, unknown>;
     const rid = randomUUID();
     const now = new Date();
     resource.id = rid;
@@ -110,6 +122,23 @@ async function bench(databaseUrl: string): Promise<void> {
     }
     res.writeHead(201, { location: `/${resource.resourceType}/${rid}/_history/1`, etag: 'W/"1"' }).end();
   };
+  // The express floor: the same two handlers as express routes, nothing else.
+  const floorApp = express();
+  floorApp.get('/Observation/:id', (req, res, next) => {
+    pool
+      .query('select content, version_id from resource where resource_type = $1 and id = $2 and not deleted', ['Observation', req.params.id])
+      .then((r) => {
+        if (r.rows.length === 0) return void res.status(404).end();
+        res.status(200).set({ 'content-type': 'application/fhir+json', etag: `W/"${r.rows[0].version_id}"` }).end(r.rows[0].content);
+      }, next);
+  });
+  floorApp.post('/Observation', express.raw({ type: () => true, limit: '1mb' }), (req, res, next) => {
+    baselineCreate(req, res).catch(next);
+  });
+  const floor = http.createServer(floorApp);
+  await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
+  const floorUrl = `http://127.0.0.1:${(floor.address() as { port: number }).port}`;
+
   const baseline = http.createServer((req, res) => {
     (req.method === 'POST' ? baselineCreate(req, res) : baselineRead(req, res)).catch((err: Error) => {
       if (!res.headersSent) res.writeHead(500);
@@ -136,26 +165,32 @@ async function bench(databaseUrl: string): Promise<void> {
     ['read', read],
   ] as const) {
     for (const c of CONCURRENCY) {
-      const { subject, baseline: base } = await sideBySide(
-        ROUNDS,
+      const [subject, base, flo] = await roundRobin(ROUNDS, [
         () => closedLoop(serverUrl, () => spec, c, DURATION),
         () => closedLoop(baselineUrl, () => spec, c, DURATION),
-      );
+        () => closedLoop(floorUrl, () => spec, c, DURATION),
+      ]);
       const key = `${op}_c${c}`;
       const ours = summarise(subject);
       const theirs = summarise(base);
-      results[key] = { server: ours, baseline: theirs, serverRounds: subject.map(brief), baselineRounds: base.map(brief) };
+      const floors = summarise(flo);
+      results[key] = { server: ours, baseline: theirs, expressFloor: floors, serverRounds: subject.map(brief), baselineRounds: base.map(brief), expressFloorRounds: flo.map(brief) };
       summary[key] = {
         serverReqPerSec: ours.reqPerSec,
         baselineReqPerSec: theirs.reqPerSec,
+        expressFloorReqPerSec: floors.reqPerSec,
         serverP50ms: ours.p50ms,
         serverP99ms: ours.p99ms,
         baselineP50ms: theirs.p50ms,
         baselineP99ms: theirs.p99ms,
+        expressFloorP50ms: floors.p50ms,
         serverOverBaseline: ratios(subject, base),
+        expressFloorOverBaseline: ratios(flo, base),
+        serverOverExpressFloor: ratios(subject, flo),
       };
+      if (floors.errors) problems.push(`${key}: express floor ${floors.errors} errors (${floors.firstError ?? ''})`);
       if (ours.errors || theirs.errors) problems.push(`${key}: server ${ours.errors} errors${ours.firstError ? ` (${ours.firstError})` : ''}, baseline ${theirs.errors}${theirs.firstError ? ` (${theirs.firstError})` : ''}`);
-      process.stderr.write(`${key}: server ${ours.reqPerSec} req/s, baseline ${theirs.reqPerSec} req/s\n`);
+      process.stderr.write(`${key}: server ${ours.reqPerSec} req/s, baseline ${theirs.reqPerSec} req/s, express floor ${floors.reqPerSec} req/s\n`);
     }
   }
   const report = {
@@ -171,6 +206,7 @@ async function bench(databaseUrl: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 
   baseline.close();
+  floor.close();
   closeAgent();
   await pool.end();
   await server.close();

@@ -152,6 +152,18 @@ export async function sideBySide(rounds: number, subject: () => Promise<LoadFigu
   return { subject: s, baseline: b };
 }
 
+/** As `sideBySide` for several runners: one run of each per round, the order rotating from round to round. */
+export async function roundRobin(rounds: number, runners: (() => Promise<LoadFigures>)[]): Promise<LoadFigures[][]> {
+  const out: LoadFigures[][] = runners.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < runners.length; k++) {
+      const i = (r + k) % runners.length;
+      out[i].push(await runners[i]());
+    }
+  }
+  return out;
+}
+
 export function closeAgent(): void {
   agent.destroy();
 }
