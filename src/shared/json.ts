@@ -11,18 +11,6 @@ import { FhirError } from '../errors/fhir-error';
  * `JSON.rawJSON`, so stringify swaps them in through a sentinel.
  */
 
-const NUMBER_TOKEN = /[:,[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
-
-function needsLossless(text: string): boolean {
-  NUMBER_TOKEN.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = NUMBER_TOKEN.exec(text)) !== null) {
-    const token = m[1];
-    if (String(Number(token)) !== token) return true;
-  }
-  return false;
-}
-
 function parseNumber(text: string): number | LosslessNumber {
   const n = Number(text);
   return String(n) === text ? n : new LosslessNumber(text);
@@ -50,29 +38,65 @@ export const MAX_JSON_DEPTH = 128;
 
 /** The offset where nesting first exceeds `limit`, or -1; one pass, strings skipped. */
 export function depthExceededAt(text: string, limit = MAX_JSON_DEPTH): number {
+  return scanJson(text, limit).tooDeepAt;
+}
+
+/**
+ * One pass over the text, strings skipped: where nesting first exceeds `limit`
+ * (-1 if never), and whether a number token's text would not survive a round trip
+ * through a JS number (`1.50`, `1e3`, `12345678901234567890`), so the lossless
+ * parser is needed. Numbers inside strings (`"09:10:00"`) are not numbers.
+ * On malformed text the answer only decides which parser reports the error.
+ */
+function scanJson(text: string, limit: number): { tooDeepAt: number; lossless: boolean } {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  let lossless = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > limit) return i;
+    if (c === 34 /* " */) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return { tooDeepAt: i, lossless };
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else if (!lossless && (c === 45 /* - */ || (c >= 48 && c <= 57))) {
+      const start = i;
+      // Plain integers of up to 15 digits without a leading zero always round-trip.
+      let simple = true;
+      if (c === 45) simple = false;
+      else if (c === 48 && i + 1 < n && isNumberChar(text.charCodeAt(i + 1))) simple = false;
+      while (i + 1 < n && isNumberChar(text.charCodeAt(i + 1))) {
+        i++;
+        const d = text.charCodeAt(i);
+        if (d < 48 || d > 57) simple = false;
+      }
+      if (!simple || i - start + 1 > 15) {
+        const token = text.slice(start, i + 1);
+        if (String(Number(token)) !== token) lossless = true;
+      }
+    }
   }
-  return -1;
+  return { tooDeepAt: -1, lossless };
+}
+
+/** `0-9 . e E + -`: the characters of a JSON number token. */
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
 }
 
 export function parseJson(text: string): unknown {
-  const tooDeep = depthExceededAt(text);
+  const scan = scanJson(text, MAX_JSON_DEPTH);
+  const tooDeep = scan.tooDeepAt;
   if (tooDeep >= 0) {
     const where = position(text, tooDeep);
     throw FhirError.badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${where.line}, column ${where.column}`, { code: 'NHIS-1001' });
   }
   try {
-    return needsLossless(text) ? losslessParse(text, null, parseNumber) : JSON.parse(text);
+    return scan.lossless ? losslessParse(text, null, parseNumber) : JSON.parse(text);
   } catch {
     // V8's message quotes the input (health data) and lacks a position; the
     // lossless parser's names the position and quotes nothing but one character.
@@ -97,6 +121,10 @@ const SENTINEL_PATTERN = /"\\u0001(-?[0-9.eE+-]+)\\u0001"/g;
 
 /** Serialises, writing `LosslessNumber`s back with their original text. */
 export function stringifyJson(value: unknown): string {
+  // Without a replacer JSON.stringify is several times faster; a LosslessNumber then shows up as
+  // its fields, and only then (or if a resource really has such a key) is it done the slow way.
+  const fast = JSON.stringify(value);
+  if (fast === undefined || !fast.includes('"isLosslessNumber":true')) return fast;
   let sawLossless = false;
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (isLosslessNumber(v)) {

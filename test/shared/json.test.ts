@@ -30,3 +30,11 @@ test('malformed JSON names line and column', () => {
     expect((err as FhirError).message).toMatch(/line 3, column 7/);
   }
 });
+
+test('number-like text inside strings does not matter; every number token outside them does', () => {
+  for (const text of ['{"t":"2020-01-01T09:00:00Z","n":60}', '{"a":-0,"b":"T09:00:00Z","c":[0.5,-1.25e-7,1E400]}', '{"s":"\\"1.50\\"","n":[10,0,-3]}', '12345678901234567890']) {
+    expect(stringifyJson(parseJson(text))).toBe(text);
+  }
+  // Plain integers parse as numbers whichever parser runs.
+  expect(parseJson('{"t":"09:00","n":60}')).toEqual({ t: '09:00', n: 60 });
+});
