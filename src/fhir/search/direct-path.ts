@@ -30,23 +30,44 @@ export interface DirectNode extends FhirPathNode {
 }
 
 type Step =
-  | { kind: 'child'; name: string }
+  | { kind: 'child'; name: string; resolved: Map<string, ChildPaths> }
   | { kind: 'ofType'; type: string }
   | { kind: 'refTo'; type: string }
   | { kind: 'systemIs'; value: string };
 
-/** Types fhirpath.js may also read as System types; ofType on them stays with fhirpath. */
-const AMBIGUOUS_TYPES = new Set(['String', 'Boolean', 'Integer', 'Decimal', 'Date', 'DateTime', 'Time']);
+/**
+ * System types a node outside the model (no FHIR type) may have by its JavaScript value;
+ * ofType on them stays with fhirpath. (`DateTime`, `Date`, `Time` are never the type of a
+ * JSON value: fhirpath.js gives those only to its own date objects.)
+ */
+const AMBIGUOUS_TYPES = new Set(['String', 'Boolean', 'Integer', 'Decimal', 'Long']);
+/** fhirpath.js's automatic FHIR → System conversions of date and time types (https://hl7.org/fhir/fhirpath.html#types). */
+const SYSTEM_TYPE_OF: Record<string, string> = { date: 'DateTime', dateTime: 'DateTime', instant: 'DateTime', time: 'Time' };
 
 const IDENT = /^[A-Za-z][A-Za-z0-9]*$/;
 const REF_TO = /^where\(\s*reference\.startsWith\('([A-Z][A-Za-z]+)\/'\)\s+or\s+reference\.contains\('\/([A-Z][A-Za-z]+)\/'\)\s*\)$/;
 const SYSTEM_IS = /^where\(\s*system\s*=\s*'([a-z-]+)'\s*\)$/;
-const OF_TYPE = /^ofType\(\s*([A-Z][A-Za-z]+)\s*\)$/;
+const OF_TYPE = /^ofType\(\s*([A-Za-z]+)\s*\)$/;
 
-/** Splits a term on dots outside parentheses and quotes; escapes and unbalanced text are not walked. */
+/**
+ * Splits a term on dots outside parentheses and quotes; escapes and unbalanced text are not walked.
+ * A part wrapped whole in parentheses is a path too (`(Observation.value.ofType(CodeableConcept)).text`
+ * navigates as `Observation.value.ofType(CodeableConcept).text`), so it is split in place.
+ */
 function splitDots(term: string): string[] | undefined {
   const split = splitTopLevel(term, '.');
-  return split.escaped || !split.balanced ? undefined : split.parts;
+  if (split.escaped || !split.balanced) return undefined;
+  const parts: string[] = [];
+  for (const part of split.parts) {
+    const inner = part.startsWith('(') ? unwrap(part) : part;
+    if (inner === part) parts.push(part);
+    else {
+      const nested = splitDots(inner);
+      if (!nested) return undefined;
+      parts.push(...nested);
+    }
+  }
+  return parts;
 }
 
 function splitUnion(expression: string): string[] | undefined {
@@ -78,7 +99,7 @@ function parseSteps(parts: string[]): Step[] | undefined {
   const steps: Step[] = [];
   for (const p of parts) {
     let m: RegExpExecArray | null;
-    if (IDENT.test(p)) steps.push({ kind: 'child', name: p });
+    if (IDENT.test(p)) steps.push({ kind: 'child', name: p, resolved: new Map() });
     else if ((m = OF_TYPE.exec(p))) {
       if (AMBIGUOUS_TYPES.has(m[1])) return undefined;
       steps.push({ kind: 'ofType', type: m[1] });
@@ -93,33 +114,55 @@ function isSome(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
+/** Where one property of a parent path lives in the JSON and what the model says about it. */
+interface ChildPath {
+  field: string;
+  /** `_field`: the primitive's id and extensions. */
+  extraField: string;
+  type: string | null;
+  path: string;
+}
+
+/** The candidates for one property: one, or one per choice type in the model's order. */
+type ChildPaths = ChildPath[];
+
+/** Resolved once per (parent path, name) and kept on the step: no string building per node. */
+function resolveChild(parentPath: string, name: string): ChildPaths {
+  let childPath = `${parentPath}.${name}`;
+  childPath = model.pathsDefinedElsewhere[childPath] ?? childPath;
+  const at = (field: string, path: string): ChildPath => ({
+    field,
+    extraField: `_${field}`,
+    type: model.path2Type[path] ?? null,
+    path: model.path2TypeWithoutElements[path] ?? path,
+  });
+  const choices = model.choiceTypePaths[childPath];
+  return choices ? choices.map((t) => at(name + t, childPath + t)) : [at(name, childPath)];
+}
+
 /** fhirpath.js's makeChildResNodes for one property, on the R4 model. */
-function children(parent: DirectNode, name: string, out: DirectNode[]): void {
+function children(parent: DirectNode, step: Extract<Step, { kind: 'child' }>, out: DirectNode[]): void {
   const data = parent.data;
   if (!data || typeof data !== 'object' || Array.isArray(data)) return;
   const obj = data as Record<string, unknown>;
-  let childPath = `${parent.path}.${name}`;
-  childPath = model.pathsDefinedElsewhere[childPath] ?? childPath;
+  let candidates = step.resolved.get(parent.path);
+  if (!candidates) {
+    candidates = resolveChild(parent.path, step.name);
+    step.resolved.set(parent.path, candidates);
+  }
   let value: unknown;
   let extra: unknown;
-  const choices = model.choiceTypePaths[childPath];
-  if (choices) {
-    for (const t of choices) {
-      const field = name + t;
-      value = obj[field];
-      extra = obj[`_${field}`];
-      if (value !== undefined || extra !== undefined) {
-        childPath += t;
-        break;
-      }
+  let found: ChildPath | undefined;
+  for (const c of candidates) {
+    value = obj[c.field];
+    extra = obj[c.extraField];
+    if (value !== undefined || extra !== undefined) {
+      found = c;
+      break;
     }
-  } else {
-    value = obj[name];
-    extra = obj[`_${name}`];
   }
-  if (!isSome(value) && !isSome(extra)) return;
-  const type = model.path2Type[childPath] ?? null;
-  const path = model.path2TypeWithoutElements[childPath] ?? childPath;
+  if (!found || (!isSome(value) && !isSome(extra))) return;
+  const { type, path } = found;
   if (Array.isArray(value)) {
     for (const v of value) out.push({ data: v ?? null, fhirNodeDataType: type, path });
     const extraLength = Array.isArray(extra) ? extra.length : 0;
@@ -131,7 +174,9 @@ function children(parent: DirectNode, name: string, out: DirectNode[]): void {
   }
 }
 
+/** fhirpath.js's `ofType`: the node's FHIR type or a parent of it is `type`, or it converts to System `type`. */
 function isOfType(node: DirectNode, type: string): boolean {
+  if (node.fhirNodeDataType && SYSTEM_TYPE_OF[node.fhirNodeDataType] === type) return true;
   for (let t: string | null | undefined = node.fhirNodeDataType; t; t = model.type2Parent[t]) if (t === type) return true;
   return false;
 }
@@ -140,7 +185,7 @@ function applyStep(nodes: DirectNode[], step: Step): DirectNode[] {
   const out: DirectNode[] = [];
   switch (step.kind) {
     case 'child':
-      for (const n of nodes) children(n, step.name, out);
+      for (const n of nodes) children(n, step, out);
       return out;
     case 'ofType':
       return nodes.filter((n) => isOfType(n, step.type));
@@ -157,6 +202,13 @@ function applyStep(nodes: DirectNode[], step: Step): DirectNode[] {
 /** Distinct by identity then by content, as fhirpath's union does for these shapes. */
 function union(lists: DirectNode[][]): DirectNode[] {
   if (lists.length === 1) return lists[0];
+  let nonEmpty: DirectNode[] | undefined;
+  let count = 0;
+  for (const list of lists) {
+    if (list.length > 0) nonEmpty = list;
+    count += list.length;
+  }
+  if (count <= 1) return nonEmpty ?? [];
   const out: DirectNode[] = [];
   const seen = new Set<string>();
   for (const list of lists) {
@@ -168,6 +220,15 @@ function union(lists: DirectNode[][]): DirectNode[] {
     }
   }
   return out;
+}
+
+function walkSteps(start: DirectNode, steps: Step[]): DirectNode[] {
+  let nodes = [start];
+  for (const step of steps) {
+    if (nodes.length === 0) break;
+    nodes = applyStep(nodes, step);
+  }
+  return nodes;
 }
 
 export type DirectPath = (input: unknown) => DirectNode[];
@@ -200,6 +261,7 @@ export function compileDirectPath(expression: string, resourceType: string, rela
       ? (input as DirectNode)
       : { data: input, fhirNodeDataType: resourceType, path: resourceType };
     if (!relative && (input as { resourceType?: unknown } | null)?.resourceType !== resourceType) return [];
-    return union(compiled.map((steps) => steps.reduce((nodes, step) => (nodes.length ? applyStep(nodes, step) : nodes), [start])));
+    if (compiled.length === 1) return walkSteps(start, compiled[0]);
+    return union(compiled.map((steps) => walkSteps(start, steps)));
   };
 }

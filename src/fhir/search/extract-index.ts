@@ -52,6 +52,35 @@ export function parseReferenceText(ref: string): { type: string; id: string } | 
   return m ? { type: m[1], id: m[2] } : undefined;
 }
 
+/**
+ * Small memo tables for pure functions of a value's text that the same values repeat through
+ * (the dates and code displays of one Bundle): emptied when full, so bounded.
+ */
+const MEMO_LIMIT = 4096;
+function memo<T>(table: Map<string, T>, key: string, compute: (key: string) => T): T {
+  let value = table.get(key);
+  if (value === undefined && !table.has(key)) {
+    value = compute(key);
+    if (table.size >= MEMO_LIMIT) table.clear();
+    table.set(key, value);
+  }
+  return value as T;
+}
+
+/** A date's range as the SQL instants stored in search_date; null when it is not a date. */
+const sqlRanges = new Map<string, { low: string; high: string } | null>();
+function sqlRangeOf(text: string): { low: string; high: string } | null {
+  return memo(sqlRanges, text, (t) => {
+    const r = parseDateRange(t);
+    return r ? { low: toSqlInstant(r.low), high: toSqlInstant(r.high) } : null;
+  });
+}
+
+const folded = new Map<string, string>();
+function fold(text: string): string {
+  return memo(folded, text, foldText);
+}
+
 function addValue(rows: IndexRows, param: string, grp: number, type: ParamType, node: FhirPathNode): void {
   const dt = node.fhirNodeDataType ?? '';
   const data = node.data;
@@ -64,16 +93,16 @@ function addValue(rows: IndexRows, param: string, grp: number, type: ParamType, 
           const co = asObj(c);
           if (!co) continue;
           const disp = str(co.display, 2000);
-          rows.token.push({ param, grp, system: str(co.system, MAX_SYSTEM_BYTES), code: str(co.code), text_norm: foldText(disp ?? text ?? '') || null });
+          rows.token.push({ param, grp, system: str(co.system, MAX_SYSTEM_BYTES), code: str(co.code), text_norm: fold(disp ?? text ?? '') || null });
         }
-        if (text) rows.token.push({ param, grp, system: null, code: null, text_norm: foldText(text) });
+        if (text) rows.token.push({ param, grp, system: null, code: null, text_norm: fold(text) });
       } else if (dt === 'Coding' && o) {
-        rows.token.push({ param, grp, system: str(o.system, MAX_SYSTEM_BYTES), code: str(o.code), text_norm: foldText(str(o.display, 2000) ?? '') || null });
+        rows.token.push({ param, grp, system: str(o.system, MAX_SYSTEM_BYTES), code: str(o.code), text_norm: fold(str(o.display, 2000) ?? '') || null });
       } else if (dt === 'Identifier' && o) {
         const value = str(o.value);
         const type = asObj(o.type);
         const typeText = str(type?.text, 2000);
-        rows.token.push({ param, grp, system: str(o.system, MAX_SYSTEM_BYTES), code: value, text_norm: typeText ? foldText(typeText) : null });
+        rows.token.push({ param, grp, system: str(o.system, MAX_SYSTEM_BYTES), code: value, text_norm: typeText ? fold(typeText) : null });
         if (type && value) {
           for (const c of asArray(type.coding)) {
             const co = asObj(c);
@@ -97,7 +126,7 @@ function addValue(rows: IndexRows, param: string, grp: number, type: ParamType, 
     case 'string': {
       const push = (v: unknown) => {
         const s = str(v, 4000);
-        if (s) rows.string.push({ param, grp, value: s, value_norm: clipText(foldText(s), MAX_VALUE_BYTES) });
+        if (s) rows.string.push({ param, grp, value: s, value_norm: clipText(fold(s), MAX_VALUE_BYTES) });
       };
       const o = asObj(data);
       if (typeof data === 'string') push(data);
@@ -116,10 +145,10 @@ function addValue(rows: IndexRows, param: string, grp: number, type: ParamType, 
     }
     case 'date': {
       const add = (lowText: unknown, highText: unknown) => {
-        const lo = typeof lowText === 'string' ? parseDateRange(lowText) : undefined;
-        const hi = typeof highText === 'string' ? parseDateRange(highText) : undefined;
+        const lo = typeof lowText === 'string' ? sqlRangeOf(lowText) : null;
+        const hi = typeof highText === 'string' ? sqlRangeOf(highText) : null;
         if (!lo && !hi) return;
-        rows.date.push({ param, grp, low: lo ? toSqlInstant(lo.low) : '-infinity', high: hi ? toSqlInstant(hi.high) : 'infinity' });
+        rows.date.push({ param, grp, low: lo ? lo.low : '-infinity', high: hi ? hi.high : 'infinity' });
       };
       const o = asObj(data);
       if (typeof data === 'string') add(data, data);
@@ -209,14 +238,17 @@ function truncateRows(rows: IndexRows, to: Record<keyof IndexRows, number>): voi
 }
 
 function indexComposite(rows: IndexRows, def: SearchParamDef, target: unknown, useWalk: boolean, nextGrp: () => number): void {
+  const components = def.components ?? [];
   for (const element of safeEvaluate(useWalk ? def.walk : def.evaluate, target)) {
     const grp = nextGrp();
+    // A component without values makes the element incomplete: nothing of it is indexed.
+    const values = components.map((comp) => safeEvaluate(useWalk ? comp.walk : comp.evaluate, element));
+    if (values.some((v) => v.length === 0)) continue;
     const before = countRows(rows);
     let complete = true;
-    def.components?.forEach((comp, i) => {
-      const values = safeEvaluate(useWalk ? comp.walk : comp.evaluate, element);
+    components.forEach((comp, i) => {
       const start = totalRows(rows);
-      for (const v of values) addValue(rows, `${def.code}$${i}`, grp, comp.def.type, v);
+      for (const v of values[i]) addValue(rows, `${def.code}$${i}`, grp, comp.def.type, v);
       if (totalRows(rows) === start) complete = false;
     });
     if (!complete) truncateRows(rows, before);
