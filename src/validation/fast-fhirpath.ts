@@ -13,6 +13,11 @@
  */
 
 export class Unsupported extends Error {}
+/**
+ * Thrown instead of a new Unsupported: it is control flow on a hot path, and capturing a stack
+ * trace each time costs more than the evaluation. Callers only test `instanceof Unsupported`.
+ */
+const UNSUPPORTED = new Unsupported('outside the fast FHIRPath subset');
 
 type Collection = unknown[];
 export interface FastEnv {
@@ -328,7 +333,7 @@ export function compileFast(expression: string, choiceNames: ChoiceNames): FastE
       return (input, env) => {
         const c = prev(input, env);
         if (c.length === 0) return EMPTY;
-        if (c.length > 1 || typeof c[0] !== 'string') throw new Unsupported();
+        if (c.length > 1 || typeof c[0] !== 'string') throw UNSUPPORTED;
         const str = c[0] as string;
         const ok = name === 'startsWith' ? str.startsWith(text) : name === 'endsWith' ? str.endsWith(text) : str.includes(text);
         return ok ? TRUE : FALSE;
@@ -343,7 +348,7 @@ export function compileFast(expression: string, choiceNames: ChoiceNames): FastE
       return (input, env) => {
         const c = prev(input, env);
         if (c.length === 0) return EMPTY;
-        if (c.length > 1 || typeof c[0] !== 'string') throw new Unsupported();
+        if (c.length > 1 || typeof c[0] !== 'string') throw UNSUPPORTED;
         const str = c[0] as string;
         return start >= str.length ? EMPTY : [str.slice(start)];
       };
@@ -382,13 +387,13 @@ function navigate(input: Collection, name: string): Collection {
     const obj = item as Record<string, unknown>;
     let value = obj[name];
     if (value === undefined) {
-      if (obj['_' + name] !== undefined) throw new Unsupported();
+      if (obj['_' + name] !== undefined) throw UNSUPPORTED;
       value = choices.names.has(name) ? choiceValue(obj, name) : undefined;
       if (value === undefined) continue;
     }
     if (Array.isArray(value)) {
       for (const v of value) {
-        if (v === null) throw new Unsupported();
+        if (v === null) throw UNSUPPORTED;
         out.push(v);
       }
     } else {
@@ -403,7 +408,7 @@ function choiceValue(obj: Record<string, unknown>, name: string): unknown {
   for (const key in obj) {
     // A variant with only its primitive extension (`_valueString`) exists for FHIRPath: not modelled here.
     if (key.charCodeAt(0) === 95 && key.startsWith(name, 1) && choices.suffixes.has(key.slice(name.length + 1))) {
-      throw new Unsupported();
+      throw UNSUPPORTED;
     }
     if (key.length > name.length && key.startsWith(name)) {
       const c = key.charCodeAt(name.length);
@@ -416,7 +421,7 @@ function choiceValue(obj: Record<string, unknown>, name: string): unknown {
 /** FHIRPath singleton evaluation of a collection as a Boolean. */
 function toBool(c: Collection): boolean | undefined {
   if (c.length === 0) return undefined;
-  if (c.length > 1) throw new Unsupported();
+  if (c.length > 1) throw UNSUPPORTED;
   const v = c[0];
   return typeof v === 'boolean' ? v : true;
 }
@@ -454,7 +459,7 @@ function equals(l: Collection, r: Collection, negate: boolean): Collection {
   for (let i = 0; i < l.length; i++) {
     const a = l[i];
     const b = r[i];
-    if (!isPrimitive(a) || !isPrimitive(b) || typeof a !== typeof b) throw new Unsupported();
+    if (!isPrimitive(a) || !isPrimitive(b) || typeof a !== typeof b) throw UNSUPPORTED;
     if (a !== b) return negate ? TRUE : FALSE;
   }
   return negate ? FALSE : TRUE;
@@ -462,20 +467,56 @@ function equals(l: Collection, r: Collection, negate: boolean): Collection {
 
 function membership(l: Collection, r: Collection): Collection {
   if (l.length === 0) return EMPTY;
-  if (l.length > 1 || !isPrimitive(l[0])) throw new Unsupported();
+  if (l.length > 1 || !isPrimitive(l[0])) throw UNSUPPORTED;
   for (const v of r) {
-    if (!isPrimitive(v)) throw new Unsupported();
+    if (!isPrimitive(v)) throw UNSUPPORTED;
     if (v === l[0]) return TRUE;
   }
   return FALSE;
+}
+
+/**
+ * A date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) or dateTime with seconds and a time zone, as in
+ * the R4 regexes; groups: year, month, day, seconds, zone.
+ */
+const DATE_OR_DATE_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d:(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
+
+function isCalendarDate(m: RegExpExecArray): boolean {
+  const year = Number(m[1]);
+  if (year < 1) return false;
+  if (m[2] === undefined) return true;
+  const month = Number(m[2]);
+  if (month < 1 || month > 12) return false;
+  if (m[3] === undefined) return true;
+  const day = Number(m[3]);
+  return day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate() && (m[4] === undefined || Number(m[4]) < 60);
+}
+
+/**
+ * True when the two strings order the same as text, as dates and as date-times: real calendar
+ * values written the same way (same length, so same precision and fraction digits) in the same
+ * time zone. Then fhirpath.js's answer (chronological for date types, by code units for
+ * strings) is the text order, and a Period's `start <= end` (per-1) needs no fhirpath.js.
+ */
+function isSameShapeDateText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const ma = DATE_OR_DATE_TIME.exec(a);
+  if (!ma) return false;
+  const mb = DATE_OR_DATE_TIME.exec(b);
+  return mb !== null && ma[5] === mb[5] && isCalendarDate(ma) && isCalendarDate(mb);
 }
 
 function compare(l: Collection, r: Collection, op: string): Collection {
   if (l.length === 0 || r.length === 0) return EMPTY;
   const a = l[0];
   const b = r[0];
-  // Strings may be dates or times with precision rules: leave them to fhirpath.js.
-  if (l.length > 1 || r.length > 1 || typeof a !== 'number' || typeof b !== 'number') throw new Unsupported();
+  if (l.length > 1 || r.length > 1) throw UNSUPPORTED;
+  if (typeof a === 'string' && typeof b === 'string' && isSameShapeDateText(a, b)) {
+    const ok = op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
+    return ok ? TRUE : FALSE;
+  }
+  // Other strings may be dates or times with precision rules: leave them to fhirpath.js.
+  if (typeof a !== 'number' || typeof b !== 'number') throw UNSUPPORTED;
   const ok = op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
   return ok ? TRUE : FALSE;
 }
@@ -483,7 +524,7 @@ function compare(l: Collection, r: Collection, op: string): Collection {
 function distinct(c: Collection): Collection {
   const seen = new Set<unknown>();
   for (const v of c) {
-    if (!isPrimitive(v)) throw new Unsupported();
+    if (!isPrimitive(v)) throw UNSUPPORTED;
     seen.add(typeof v === 'string' ? 's' + v : v);
   }
   return seen.size === c.length ? c : [...seen].map((v) => (typeof v === 'string' ? v.slice(1) : v));
@@ -491,6 +532,6 @@ function distinct(c: Collection): Collection {
 
 function stringOf(c: Collection): string {
   if (c.length === 0) return '';
-  if (c.length > 1 || typeof c[0] !== 'string') throw new Unsupported();
+  if (c.length > 1 || typeof c[0] !== 'string') throw UNSUPPORTED;
   return c[0] as string;
 }

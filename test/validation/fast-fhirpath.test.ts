@@ -52,3 +52,35 @@ test('constraint triggers: top-level navigation only; context functions force ev
   expect(constraintTriggers('hasValue() or children().count() > 1')).toBeNull();
   expect(constraintTriggers('%resource.status.exists()')).toBeNull();
 });
+
+describe('date comparison (per-1: a Period starts before it ends)', () => {
+  const encounter = (start: string, end: string) => ({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, period: { start, end } });
+  const expression = 'period.start <= period.end';
+
+  test.each([
+    ['2020-01-01T09:00:00Z', '2020-01-01T09:30:00Z'],
+    ['2020-01-01T09:30:00Z', '2020-01-01T09:00:00Z'],
+    ['2020-01-01T09:00:00Z', '2020-01-01T09:00:00Z'],
+    ['2020-01-01T09:00:00.123+01:00', '2020-01-01T09:00:00.120+01:00'],
+    ['2019-12-31T23:59:59-05:00', '2020-01-01T00:00:00-05:00'],
+    ['2020-01', '2019-12'],
+    ['2020-02-29', '2020-03-01'],
+    ['2021', '2020'],
+  ])('same shape %s <= %s: the text order, as fhirpath.js', (start, end) => {
+    const resource = encounter(start, end);
+    const fast = compileFast(expression, choices)!;
+    expect(fast(resource, { resource, rootResource: resource })).toEqual(reference(expression, resource));
+  });
+
+  test.each([
+    ['2020-01-01T10:00:00+01:00', '2020-01-01T09:30:00Z'],
+    ['2020-01-01', '2020-01-01T09:30:00Z'],
+    ['2020-01-01T09:00:00.1Z', '2020-01-01T09:00:00.10Z'],
+    ['2020-02-31', '2020-03-01'],
+    ['2020-01-01T23:59:60Z', '2020-01-02T00:00:00Z'],
+  ])('other shapes %s <= %s are left to fhirpath.js', (start, end) => {
+    const resource = encounter(start, end);
+    const fast = compileFast(expression, choices)!;
+    expect(() => fast(resource, { resource, rootResource: resource })).toThrow(Unsupported);
+  });
+});
