@@ -174,6 +174,76 @@ function packStatements(parts: Part[]): Statement[] {
   return out;
 }
 
+/** PostgreSQL types of the value columns (COLUMNS order), for the typed arrays `unnest` takes. */
+const COLUMN_TYPES: Record<IndexTable, string[]> = {
+  token: ['text', 'text', 'text'],
+  string: ['text', 'text'],
+  date: ['timestamptz', 'timestamptz'],
+  reference: ['text', 'text', 'text'],
+  number: ['numeric'],
+  quantity: ['numeric', 'text', 'text', 'text'],
+  uri: ['text'],
+};
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A PostgreSQL array literal (`{"a","b",NULL}`) of strings, numbers and nulls: what the driver
+ * makes of a JS array, at half the cost (it runs two replaces on every element; most index
+ * values have nothing to escape).
+ */
+export function arrayLiteral(values: unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) {
+      out += 'NULL';
+      continue;
+    }
+    const s = String(v);
+    out += NEEDS_ESCAPE.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * The index rows of `items` as one `insert ... select * from unnest(...)` per table that has
+ * rows, each column ONE typed array parameter (appended to `params`): a handful of bind
+ * parameters however many rows, instead of one per value. PostgreSQL plans this in constant
+ * time, where a VALUES list of thousands of tuples costs it more than the inserts; and the
+ * driver serialises a few arrays instead of tens of thousands of parameters. Rows are inserted,
+ * never replaced: for resources that did not exist before (see `insertCreatedResources`).
+ */
+export function indexRowInserts(items: ResourceIndexRows[], params: unknown[]): string[] {
+  const statements: string[] = [];
+  for (const t of INDEX_TABLES) {
+    const cols = COLUMNS[t];
+    let count = 0;
+    for (const item of items) count += (item.rows[t] as unknown[]).length;
+    if (count === 0) continue;
+    const columns: unknown[][] = Array.from({ length: 4 + cols.length }, () => new Array<unknown>(count));
+    let n = 0;
+    for (const item of items) {
+      for (const row of item.rows[t] as unknown as Record<string, unknown>[]) {
+        columns[0][n] = item.resourceType;
+        columns[1][n] = item.id;
+        columns[2][n] = row.param;
+        columns[3][n] = row.grp;
+        for (let c = 0; c < cols.length; c++) columns[4 + c][n] = row[cols[c]] ?? null;
+        n++;
+      }
+    }
+    const types = ['text', 'text', 'text', 'int4', ...COLUMN_TYPES[t]];
+    const args = columns.map((values, c) => {
+      params.push(arrayLiteral(values));
+      return `$${params.length}::${types[c]}[]`;
+    });
+    statements.push(`insert into search_${t} (resource_type, resource_id, param, grp, ${cols.join(', ')}) select * from unnest(${args.join(', ')})`);
+  }
+  return statements;
+}
+
 export interface FreshVersion {
   resourceType: string;
   id: string;

@@ -24,6 +24,8 @@ function interactionOf(kind: EntryAction['kind']): Interaction {
 export function authorizeEntries(principal: Principal, entries: unknown[], baseUrl: string, opts: AccessOptions): void {
   if (principal.role === 'patient') throw FhirError.forbidden('Access denied by rule patient-read-only: patient tokens cannot submit Bundles', { code: 'NHIS-1403' });
   const denied: Issue[] = [];
+  // The decision depends on the interaction and the type only: taken once per pair, not per entry.
+  const decisions = new Map<string, FhirError | null>();
   entries.forEach((raw, index) => {
     let action: EntryAction;
     try {
@@ -31,12 +33,22 @@ export function authorizeEntries(principal: Principal, entries: unknown[], baseU
     } catch {
       return;
     }
-    try {
-      authorize(principal, interactionOf(action.kind), action.type, opts);
-    } catch (err) {
-      if (!(err instanceof FhirError)) throw err;
+    const interaction = interactionOf(action.kind);
+    const key = `${interaction} ${action.type}`;
+    let denial = decisions.get(key);
+    if (denial === undefined) {
+      try {
+        authorize(principal, interaction, action.type, opts);
+        denial = null;
+      } catch (err) {
+        if (!(err instanceof FhirError)) throw err;
+        denial = err;
+      }
+      decisions.set(key, denial);
+    }
+    if (denial) {
       const fullUrl = (raw as { fullUrl?: unknown } | null)?.fullUrl;
-      denied.push(...issuesForEntry(err, index, typeof fullUrl === 'string' ? fullUrl : undefined));
+      denied.push(...issuesForEntry(denial, index, typeof fullUrl === 'string' ? fullUrl : undefined));
     }
   });
   if (denied.length > 0) throw new FhirError(403, denied);

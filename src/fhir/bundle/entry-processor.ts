@@ -1,7 +1,7 @@
 // https://hl7.org/fhir/R4/http.html#transaction — the engine shared by transaction, batch and async Bundles.
 import { FhirError, type Issue } from '../../errors/fhir-error';
 import { sqlState } from '../../repository/driver-errors';
-import { insertNewVersions } from '../../repository/bulk-write';
+import { insertCreatedResources } from '../../repository/bulk-write';
 import { lockKey, readCurrent, type WriteVersionInput } from '../../repository/resources';
 import type { Tx } from '../../repository/transaction';
 import { stringifyJson } from '../../shared/json';
@@ -341,10 +341,14 @@ export async function executeEntries(
     outcomes.set(c.plan.index, { kind: 'created', type: c.action.type, id: c.id, version, resource: stamped });
     return { version, stamped };
   });
-  const taken = await insertNewVersions(tx, versions.map((v) => v.version));
+  // Resource, history and search index rows of all creates in one statement (one round trip);
+  // a clash of generated ids fails the transaction, which undoes all of it.
+  const taken = await insertCreatedResources(tx, {
+    lastUpdated,
+    resources: versions.map(({ version }) => ({ resourceType: version.resourceType, id: version.id, content: version.content })),
+    index: ctx.search.indexRowsOf(versions.map((v) => v.stamped as ResourceBody & { id: string })),
+  });
   if (taken.length > 0) throw FhirError.conflict(`Generated ids are already taken: ${taken.join(', ')}`);
-  // One DELETE + one multi-row INSERT per index table for all creates, not a round trip per resource.
-  await ctx.search.indexResources(tx, versions.map((v) => v.stamped as ResourceBody & { id: string }));
   for (let i = 0; i < creates.length; i++) {
     await guard(creates[i].plan, async () => {
       for (const hook of ctx.writeHooks) await hook.afterStore?.(tx, versions[i].stamped as ResourceBody & { id: string });

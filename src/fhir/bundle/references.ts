@@ -15,23 +15,46 @@ export interface FoundReference {
 
 type Json = unknown;
 
-function walk(node: Json, path: string, visit: (value: string, path: string) => string | undefined): Json {
+/** `participant[0].individual.reference` from the keys and indexes on the way down. */
+function pathOf(trail: (string | number)[]): string {
+  let path = '';
+  for (const step of trail) path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step;
+  return path;
+}
+
+/**
+ * `trail` is the way down, shared and mutated: the path text is built only for the
+ * references found, not for every element walked past.
+ */
+function walk(node: Json, trail: (string | number)[], visit: (value: string, path: string) => string | undefined): Json {
   if (Array.isArray(node)) {
     let copy: Json[] | undefined;
-    node.forEach((item, i) => {
-      const next = walk(item, `${path}[${i}]`, visit);
+    for (let i = 0; i < node.length; i++) {
+      const item: Json = node[i];
+      if (item === null || typeof item !== 'object') continue;
+      trail.push(i);
+      const next = walk(item, trail, visit);
+      trail.pop();
       if (next !== item) (copy ??= [...node])[i] = next;
-    });
+    }
     return copy ?? node;
   }
   if (node === null || typeof node !== 'object' || !isPlainObject(node)) return node;
   let copy: Record<string, Json> | undefined;
-  for (const [key, value] of Object.entries(node as Record<string, Json>)) {
-    const childPath = path ? `${path}.${key}` : key;
-    let next: Json;
-    if (key === 'reference' && typeof value === 'string') next = visit(value, childPath) ?? value;
-    else next = walk(value, childPath, visit);
-    if (next !== value) (copy ??= { ...(node as Record<string, Json>) })[key] = next;
+  const obj = node as Record<string, Json>;
+  for (const key of Object.keys(obj)) {
+    const value = obj[key];
+    let next: Json = value;
+    if (key === 'reference' && typeof value === 'string') {
+      trail.push(key);
+      next = visit(value, pathOf(trail)) ?? value;
+      trail.pop();
+    } else if (value !== null && typeof value === 'object') {
+      trail.push(key);
+      next = walk(value, trail, visit);
+      trail.pop();
+    }
+    if (next !== value) (copy ??= { ...obj })[key] = next;
   }
   return copy ?? node;
 }
@@ -44,7 +67,7 @@ function isPlainObject(v: object): boolean {
 /** Every Reference.reference string in the resource. */
 export function findReferences(resource: Json): FoundReference[] {
   const found: FoundReference[] = [];
-  walk(resource, '', (value, path) => {
+  walk(resource, [], (value, path) => {
     found.push({ value, path });
     return undefined;
   });
@@ -56,7 +79,7 @@ export function findReferences(resource: Json): FoundReference[] {
  * (return undefined to keep it). Untouched subtrees are shared, not copied.
  */
 export function rewriteReferences<T>(resource: T, replace: (value: string, path: string) => string | undefined): T {
-  return walk(resource, '', replace) as T;
+  return walk(resource, [], replace) as T;
 }
 
 /** `urn:uuid:...` / `urn:oid:...`: identities that only mean something inside this Bundle. */
