@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Db } from './db';
 import { INDEX_TABLES, type IndexRows, type IndexTable } from './search-schema';
-import { inTransaction, type Tx } from './transaction';
+import type { Tx } from './transaction';
 
 /**
  * Writes the search index rows of one resource. Deletes of the old rows and the
@@ -242,46 +242,6 @@ export function indexRowInserts(items: ResourceIndexRows[], params: unknown[]): 
     statements.push(`insert into search_${t} (resource_type, resource_id, param, grp, ${cols.join(', ')}) select * from unnest(${args.join(', ')})`);
   }
   return statements;
-}
-
-export interface FreshVersion {
-  resourceType: string;
-  id: string;
-  lastUpdated: Date;
-  content: string;
-}
-
-/**
- * Version 1 of new resources (server-written, e.g. AuditEvents), their history rows and index
- * rows. Usually ONE statement, atomic on its own, so no BEGIN/COMMIT round trips; when the bind
- * limit splits it, the pieces run in one transaction.
- */
-export async function insertFreshWithIndex(db: Db, versions: FreshVersion[], items: ResourceIndexRows[], opts: { waitForFlush?: boolean } = {}): Promise<void> {
-  if (versions.length === 0) return;
-  const parts = [
-    ...valuesParts('resource', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, v.content])),
-    ...valuesParts('resource_history', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, 'create', v.content])),
-    ...indexInsertParts(items),
-  ];
-  const statements = packStatements(parts);
-  const waitForFlush = opts.waitForFlush ?? true;
-  if (statements.length === 1 && waitForFlush) await run(db, statements[0]);
-  else await inTransaction(db, async (tx) => {
-    // Committed before returning, but without waiting for the WAL flush (see AUDIT_READ_COMMIT).
-    if (!waitForFlush) await sql`set local synchronous_commit = off`.execute(tx);
-    for (const st of statements) await run(tx, st);
-  });
-}
-
-/** As `insertFreshWithIndex`, inside the caller's transaction. */
-export async function insertFreshWithIndexIn(tx: Tx, versions: FreshVersion[], items: ResourceIndexRows[]): Promise<void> {
-  if (versions.length === 0) return;
-  const parts = [
-    ...valuesParts('resource', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, v.content])),
-    ...valuesParts('resource_history', ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'method', 'content'], versions.map((v) => [v.resourceType, v.id, 1, v.lastUpdated, false, 'create', v.content])),
-    ...indexInsertParts(items),
-  ];
-  for (const st of packStatements(parts)) await run(tx, st);
 }
 
 export async function deleteIndexRows(executor: Tx | Db, resourceType: string, id: string): Promise<void> {
