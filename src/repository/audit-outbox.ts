@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
+import { INDEX_VALUE_COLUMNS } from './search-index';
 import type { IndexRows } from './search-schema';
 import { guarded, inTransaction } from './transaction';
 
@@ -44,21 +45,11 @@ export async function appendToAuditOutbox(db: Db, events: OutboxEvent[], opts: {
 /** One promoter at a time, across processes (node:cluster workers share the database). */
 const PROMOTION_LOCK = sql`hashtextextended('opennhis.audit-outbox.promotion', 0)`;
 
-/** Each index table's value columns with their types, for `json_to_recordset`. */
-const INDEX_COLUMNS: Record<keyof IndexRows, string> = {
-  token: 'system text, code text, text_norm text',
-  string: 'value text, value_norm text',
-  date: 'low timestamptz, high timestamptz',
-  reference: 'target_type text, target_id text, url text',
-  number: 'value numeric',
-  quantity: 'value numeric, system text, code text, unit text',
-  uri: 'value text',
-};
-
 /** Oldest events first: resource, history and index rows inserted from the deleted outbox rows, all in SQL. */
 const PROMOTE_SQL = (() => {
-  const indexCtes = Object.entries(INDEX_COLUMNS).map(([table, typed]) => {
-    const names = typed.split(', ').map((c) => c.split(' ')[0]);
+  const indexCtes = Object.entries(INDEX_VALUE_COLUMNS).map(([table, columns]) => {
+    const names = columns.map(([name]) => name);
+    const typed = columns.map(([name, type]) => `${name} ${type}`).join(', ');
     return `i_${table} as (insert into search_${table} (resource_type, resource_id, param, grp, ${names.join(', ')})
       select 'AuditEvent', m.id, x.param, x.grp, ${names.map((n) => `x.${n}`).join(', ')}
       from moved m cross join lateral json_to_recordset(m.index_rows->'${table}') as x(param text, grp int, ${typed}))`;

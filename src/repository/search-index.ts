@@ -10,15 +10,19 @@ import type { Tx } from './transaction';
  * long as it stays well under PostgreSQL's 65,535 bind parameters; a resource
  * with a huge number of index values falls back to one statement per chunk.
  */
-const COLUMNS: Record<IndexTable, string[]> = {
-  token: ['system', 'code', 'text_norm'],
-  string: ['value', 'value_norm'],
-  date: ['low', 'high'],
-  reference: ['target_type', 'target_id', 'url'],
-  number: ['value'],
-  quantity: ['value', 'system', 'code', 'unit'],
-  uri: ['value'],
+/** The value columns of each index table (after resource_type, resource_id, param, grp) with their PostgreSQL types. */
+export const INDEX_VALUE_COLUMNS: Record<IndexTable, readonly (readonly [name: string, type: string])[]> = {
+  token: [['system', 'text'], ['code', 'text'], ['text_norm', 'text']],
+  string: [['value', 'text'], ['value_norm', 'text']],
+  date: [['low', 'timestamptz'], ['high', 'timestamptz']],
+  reference: [['target_type', 'text'], ['target_id', 'text'], ['url', 'text']],
+  number: [['value', 'numeric']],
+  quantity: [['value', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
+  uri: [['value', 'text']],
 };
+const COLUMNS = Object.fromEntries(Object.entries(INDEX_VALUE_COLUMNS).map(([t, cols]) => [t, cols.map(([name]) => name)])) as Record<IndexTable, string[]>;
+/** For the typed arrays `unnest` takes. */
+const COLUMN_TYPES = Object.fromEntries(Object.entries(INDEX_VALUE_COLUMNS).map(([t, cols]) => [t, cols.map(([, type]) => type)])) as Record<IndexTable, string[]>;
 const MAX_PARAMS = 30000;
 
 function insertSql(table: IndexTable, resourceType: string, id: string, rows: Record<string, unknown>[]): RawBuilder<unknown> {
@@ -173,17 +177,6 @@ function packStatements(parts: Part[]): Statement[] {
   close();
   return out;
 }
-
-/** PostgreSQL types of the value columns (COLUMNS order), for the typed arrays `unnest` takes. */
-const COLUMN_TYPES: Record<IndexTable, string[]> = {
-  token: ['text', 'text', 'text'],
-  string: ['text', 'text'],
-  date: ['timestamptz', 'timestamptz'],
-  reference: ['text', 'text', 'text'],
-  number: ['numeric'],
-  quantity: ['numeric', 'text', 'text', 'text'],
-  uri: ['text'],
-};
 
 const NEEDS_ESCAPE = /["\\]/;
 
