@@ -217,7 +217,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       grant_types_supported: ['client_credentials'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs', 'patient/*.rs'],
+      scopes_supported: ['system/*.cruds', 'system/*.rs', 'patient/*.rs', 'patient/Task.u'],
       response_types_supported: ['token'],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2', 'permission-patient'],
     }),

@@ -106,6 +106,9 @@ function roleRule(principal: Principal, action: AccessAction, isRead: boolean, o
   if (resourceType === 'AuditEvent' && !isRead) return deny('audit-immutable', 'AuditEvents cannot be written through the API');
   switch (principal.role) {
     case 'patient':
+      // The one write a patient makes: cancelling their own prescription before a pharmacy holds it
+      // (domain/prescription/abort.ts checks it is theirs; the scope patient/Task.u must be granted).
+      if (action.interaction === 'operation' && action.operation === '$abort' && resourceType === 'Task') return { rule: 'patient-cancels-own-prescription' };
       if (!isRead) return deny('patient-read-only', 'patient tokens are read-only');
       if (action.interaction === 'operation' && !PATIENT_OPERATIONS.has(action.operation ?? '')) {
         return deny('patient-operations', `a patient may not run ${action.operation ?? 'this operation'}`);

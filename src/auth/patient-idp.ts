@@ -9,7 +9,13 @@ import { TokenRejected } from './access-token';
  * its tokens carry the patient's national id and are accepted with
  * `patient/*.rs`-type scopes only.
  */
-export const PATIENT_ALLOWED_SCOPES = ['patient/*.rs'];
+export const PATIENT_ALLOWED_SCOPES = ['patient/*.rs', 'patient/Task.u'];
+/**
+ * Granted when the token asks for nothing. `patient/Task.u` only when asked for: it lets a
+ * patient app cancel the patient's own prescription (`Task/$abort`), the one write the role
+ * rules allow a patient (auth/decide.ts).
+ */
+export const PATIENT_DEFAULT_SCOPES = ['patient/*.rs'];
 /** Asymmetric algorithms only: never `none`, never a MAC. */
 export const PATIENT_IDP_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const NATIONAL_ID = /^[A-Za-z0-9-]{4,32}$/;
@@ -76,7 +82,7 @@ export function createPatientIdpVerifier(opts: PatientIdpOptions): PatientIdpVer
       if (typeof nationalId !== 'string' || !NATIONAL_ID.test(nationalId)) throw new TokenRejected('no valid national id claim');
       const raw = payload.scope ?? payload.scp;
       const requested = Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : typeof raw === 'string' ? parseScopeString(raw) : undefined;
-      const scopes = requested ? grantScopes(requested, PATIENT_ALLOWED_SCOPES, ['patient']) : [...PATIENT_ALLOWED_SCOPES];
+      const scopes = requested ? grantScopes(requested, PATIENT_ALLOWED_SCOPES, ['patient']) : [...PATIENT_DEFAULT_SCOPES];
       const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : opts.issuer;
       return {
         kind: 'patient',

@@ -133,9 +133,9 @@ test('a client assertion is not an access token', async () => {
 describe('patient tokens from the identity provider', () => {
   const mint = (nid: string, o: Parameters<typeof mintPatientToken>[2] = {}) => mintPatientToken({ privateJwk: idp.privateJwk, issuer: IDP_ISSUER, audience: ISSUER }, nid, o);
 
-  test('accepted as role patient, scopes narrowed to patient/*.rs, national id resolved', async () => {
+  test('accepted as role patient, scopes narrowed to what a patient may hold, national id resolved', async () => {
     const p = await h.auth.authenticate(`Bearer ${await mint('7501011234', { scope: 'patient/*.cruds system/*.cruds openid' })}`);
-    expect(p).toMatchObject({ kind: 'patient', role: 'patient', scopes: ['patient/*.rs'], nationalId: '7501011234', patientId: 'pat-1' });
+    expect(p).toMatchObject({ kind: 'patient', role: 'patient', scopes: ['patient/*.rs', 'patient/Task.u'], nationalId: '7501011234', patientId: 'pat-1' });
   });
   test('no scope claim: patient/*.rs', async () => {
     const p = await h.auth.authenticate(`Bearer ${await mint('7501011234')}`);

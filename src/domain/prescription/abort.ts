@@ -26,7 +26,8 @@ export async function abortPrescription(
   const actor = requirePrincipal(principal);
   return inTransaction(ctx.db, async (tx) => {
     const current = await findPrescription(tx, taskId);
-    if (!current) throw unknownTask(taskId);
+    // To a patient, another patient's prescription does not exist (a 403 would tell it does).
+    if (!current || (actor.role === 'patient' && !mayAbort(actor, current))) throw unknownTask(taskId);
     if (!mayAbort(actor, current)) {
       throw FhirError.forbidden(`Only the prescriber's organization or the patient may cancel prescription ${current.number}`, { code: PRESCRIPTION_CODES.actorNotAllowed });
     }

@@ -230,7 +230,8 @@ test('$abort: the prescriber organization or the patient; not while a pharmacy h
   expect((await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId })))).status).toBe(401);
   expect((await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId, principal: prescriber('OTHER') })))).status).toBe(403);
   expect((await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId, principal: pharmacy('PH040') })))).status).toBe(403);
-  expect((await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId, principal: buildPrincipal('patient', { patientId: 'someone-else' }) })))).status).toBe(403);
+  // To another patient the prescription does not exist.
+  expect((await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId, principal: buildPrincipal('patient', { patientId: 'someone-else' }) })))).status).toBe(404);
   expect((await failure(taskAbort(h.ctx, buildRequest({ id: 'nope', principal: prescriber() })))).status).toBe(404);
   const secret = param((await accept(p.taskId, p.accessCode, 'PH040')).body, 'secret').valueString;
   const held = await failure(taskAbort(h.ctx, buildRequest({ id: p.taskId, principal: prescriber() })));
