@@ -16,21 +16,10 @@ import { insertNewVersions } from '../src/repository/bulk-write';
 import { inTransaction } from '../src/repository/transaction';
 import { createSearchEngine } from '../src/fhir/search';
 import { stringifyJson } from '../src/shared/json';
+import { createPrng } from '../src/shared/prng';
 
 export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.756.5.32';
 export const LOINC = 'http://loinc.org';
-
-/** mulberry32: small, fast, deterministic. */
-export function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FAMILIES = ['Müller', 'Meier', 'Schmid', 'Keller', 'Weber', 'Huber', 'Schneider', 'Meyer', 'Steiner', 'Fischer', 'Gerber', 'Brunner', 'Baumann', 'Frei', 'Zimmermann', 'Moser', 'Widmer', 'Wyss', 'Graf', 'Roth', 'Dubois', 'Rossi', 'Bianchi', 'Lévy', 'Gonçalves'];
 const GIVEN = ['Anna', 'Lukas', 'Léa', 'Noah', 'Mia', 'Luca', 'Emma', 'Elias', 'Zoë', 'Jonas', 'Chloé', 'Matteo', 'Lina', 'Leon', 'Sofia', 'Nino'];

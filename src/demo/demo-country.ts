@@ -15,6 +15,7 @@
 import { generateEgn } from '../domain/identity/egn-generator';
 import { FACILITY_CODE_SYSTEM, FACILITY_TYPE_SYSTEM, LOCATION_CODE_SYSTEM, PRACTITIONER_NUMBER_SYSTEM } from '../domain/registry/registry-systems';
 import { bgEgn } from '../shared/national-id/bg-egn';
+import { createPrng } from '../shared/prng';
 import {
   CITIES, FAMILY, FEMALE_GIVEN, HOSPITAL_SAINTS, HOSPITAL_SPECIALTIES, LAB_NAMES, MALE_GIVEN, OUTPATIENT_SPECIALTIES, PHARMACY_NAMES,
   REGIONS, STREETS, WARDS, familyFor, patronymic, transliterate, type DemoCity,
@@ -69,18 +70,6 @@ export interface DemoCountry {
   counts: Record<string, number>;
   facilitiesByType: Record<FacilityType, number>;
   examples: DemoExamples;
-}
-
-/** mulberry32: small, fast, deterministic. */
-function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Facility {
