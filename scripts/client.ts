@@ -15,7 +15,7 @@ import { localUrlFromConfig } from '../src/auth/issuer';
 import { loadConfig } from '../src/config/config';
 import { isFhirError } from '../src/errors/fhir-error';
 import { findClient, insertClient, listClients, setClientActive } from '../src/repository/clients';
-import { openDatabase } from '../src/repository/db';
+import { databaseOptionsOf, openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
 
 async function main(): Promise<void> {
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl && (await isLocalServerRunning(localUrlFromConfig(config)))) {
     throw new Error(`The server is running on the embedded database in ${config.dataDir}; stop it first, or use POST /admin/clients`);
   }
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  const handle = await openDatabase(databaseOptionsOf(config));
   try {
     await migrateToLatest(handle.db);
     const now = new Date();

@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, type Config } from '../src/config/config';
 import { DEFAULT_DEMO_SIZES, EGN_SYSTEM, generateDemoCountry, toTransactionBundles, type DemoCountryOptions } from '../src/demo/demo-country';
 import { loadDemoBundles } from '../src/demo/demo-loader';
 import { FACILITY_CODE_SYSTEM, PRACTITIONER_NUMBER_SYSTEM } from '../src/domain/registry/registry-systems';
-import { openDatabase } from '../src/repository/db';
+import { databaseOptionsOf, openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
 import { createLogger } from '../src/shared/logger';
 
@@ -83,13 +83,7 @@ async function main(): Promise<void> {
       `= ${country.entries.length} resources in ${bundles.length} transaction Bundles, into ${where} (REGISTRY_MODE=${config.registryMode})\n`,
   );
 
-  const handle = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.databaseUrl ? undefined : config.dataDir,
-    poolSize: config.dbPoolSize,
-    acquireTimeoutMs: config.dbAcquireTimeoutMs,
-    logger,
-  });
+  const handle = await openDatabase(databaseOptionsOf(config, logger));
   let failed = false;
   try {
     await migrateToLatest(handle.db);

@@ -32,14 +32,14 @@ import { issuerFromConfig, localUrlFromConfig, TOKEN_PATH } from '../src/auth/is
 import { isRole, type Role } from '../src/auth/roles';
 import { loadConfig, type Config } from '../src/config/config';
 import { findClient, upsertClient } from '../src/repository/clients';
-import { openDatabase } from '../src/repository/db';
+import { databaseOptionsOf, openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
 import { systemClock } from '../src/shared/clock';
 
 type ClientRole = Exclude<Role, 'patient'>;
 
 async function viaDatabase(config: Config, keys: DevelopmentKeys, role: ClientRole, organization: string): Promise<string> {
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  const handle = await openDatabase(databaseOptionsOf(config));
   try {
     await migrateToLatest(handle.db);
     await ensureDevelopmentClients(handle.db, config, systemClock);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import type { Config } from './config/config';
-import { openDatabase, type Db } from './repository/db';
+import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
 import { migrateToLatest } from './repository/migrate';
 import type { Clock } from './shared/clock';
@@ -37,13 +37,7 @@ export interface StartOptions {
 /** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
-  const handle = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.databaseUrl ? undefined : config.dataDir,
-    poolSize: config.dbPoolSize,
-    acquireTimeoutMs: config.dbAcquireTimeoutMs,
-    logger,
-  });
+  const handle = await openDatabase(databaseOptionsOf(config, logger));
   if (opts.migrate !== false) await migrateToLatest(handle.db);
   // Local use: a development client per role and its key files in DATA_DIR (never in production).
   if (opts.developmentClients && config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, opts.clock ?? { now: () => new Date() });

@@ -14,6 +14,20 @@ export interface DbOptions {
   logger?: Logger;
 }
 
+/** The database the configuration names: PostgreSQL at DATABASE_URL, else the embedded one in DATA_DIR. */
+export function databaseOptionsOf(
+  config: { databaseUrl?: string; dataDir: string; dbPoolSize: number; dbAcquireTimeoutMs: number },
+  logger?: Logger,
+): DbOptions {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : config.dataDir,
+    poolSize: config.dbPoolSize,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    logger,
+  };
+}
+
 export interface DbHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
