@@ -29,7 +29,7 @@ import { migrateToLatest } from '../../src/repository/migrate';
 import { LOINC, NATIONAL_ID_SYSTEM, nationalIdOf, seedSynthetic } from '../seed-synthetic';
 import { benchAuthorization, benchEnv } from './auth';
 import { createScratchDatabase } from './scratch-db';
-import { latencyFigures, median, ratios, sideBySide, summarise } from './load';
+import { latencyFigures, median, ratios, sideBySide, summarise, type LoadFigures } from './load';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -127,13 +127,7 @@ const QUERIES: Query[] = [
   },
 ];
 
-interface Figures {
-  requests: number;
-  reqPerSec: number;
-  meanMs: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
+interface Figures extends LoadFigures {
   /** Paged queries: full traversals done and their mean time. */
   traversals?: number;
   traversalMeanMs?: number;
