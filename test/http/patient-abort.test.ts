@@ -1,32 +1,24 @@
 // A patient cancels their own prescription through a patient app (Task/$abort with patient/Task.u):
 // the one write a patient token can make. Another patient's prescription does not exist for them.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { BG_EGN_SYSTEM, validEgn } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
-import { buildKeyPair, mintPatientToken } from '../support/tokens';
+import { createCitizenIdp } from '../support/tokens';
 import { buildMedicationRequest, prescribedItems, type Prescribed } from '../domain/prescription/prescription-setup';
 
-const IDP = { issuer: 'urn:test:citizen-idp', audience: 'urn:test:opennhis' };
 let s: TestServer;
-let dir: string;
-let idpKey: Awaited<ReturnType<typeof buildKeyPair>>;
+let idp: Awaited<ReturnType<typeof createCitizenIdp>>;
 let prescriber: string;
 let practitionerId: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'nhis-idp-'));
-  idpKey = await buildKeyPair('ES384');
-  const jwksFile = path.join(dir, 'jwks.json');
-  writeFileSync(jwksFile, JSON.stringify({ keys: [idpKey.publicJwk] }));
-  s = await startTestServer({ env: { PATIENT_IDP_ISSUER: IDP.issuer, PATIENT_IDP_JWKS_FILE: jwksFile, PATIENT_IDP_AUDIENCE: IDP.audience } });
+  idp = await createCitizenIdp();
+  s = await startTestServer({ env: idp.env });
   prescriber = await s.clientToken({ role: 'prescriber', organization: 'HOSP01' });
   practitionerId = (await s.fetch('/Practitioner', { method: 'POST', json: { resourceType: 'Practitioner', name: [{ family: 'Petrov' }] } })).body.id;
 });
 afterAll(async () => {
   await s?.close();
-  rmSync(dir, { recursive: true, force: true });
+  idp?.remove();
 });
 
 async function patientWithPrescription(): Promise<{ egn: string; p: Prescribed }> {
@@ -38,7 +30,7 @@ async function patientWithPrescription(): Promise<{ egn: string; p: Prescribed }
   return { egn, p: prescribedItems(prescribed.body)[0] };
 }
 
-const patientApp = async (egn: string, scope?: string) => ({ authorization: `Bearer ${await mintPatientToken({ privateJwk: idpKey.privateJwk, ...IDP }, egn, scope ? { scope } : {})}` });
+const patientApp = async (egn: string, scope?: string) => ({ authorization: `Bearer ${await idp.mint(egn, scope ? { scope } : {})}` });
 
 test('with patient/Task.u a patient cancels their own prescription; it is then cancelled for everyone', async () => {
   const { egn, p } = await patientWithPrescription();

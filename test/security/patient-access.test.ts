@@ -1,16 +1,11 @@
 // A citizen's token over HTTP: every path to another patient's data answers as if it did not exist,
 // each attempt is audited, and the patient's audit trail shows who accessed their record.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { buildObservation, BG_EGN_SYSTEM, validEgn } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
-import { buildKeyPair, mintPatientToken } from '../support/tokens';
+import { buildKeyPair, CITIZEN_IDP as IDP, createCitizenIdp, mintPatientToken } from '../support/tokens';
 
-const IDP = { issuer: 'urn:test:citizen-idp', audience: 'urn:test:opennhis' };
 let s: TestServer;
-let dir: string;
-let idpKey: Awaited<ReturnType<typeof buildKeyPair>>;
+let idp: Awaited<ReturnType<typeof createCitizenIdp>>;
 let A: { id: string; egn: string; obs: string };
 let B: { id: string; egn: string; obs: string; encounter: string };
 let tokenA: string;
@@ -27,11 +22,8 @@ async function createPatient(): Promise<{ id: string; egn: string }> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'nhis-idp-'));
-  idpKey = await buildKeyPair('ES384');
-  const jwksFile = path.join(dir, 'jwks.json');
-  writeFileSync(jwksFile, JSON.stringify({ keys: [idpKey.publicJwk] }));
-  s = await startTestServer({ env: { PATIENT_IDP_ISSUER: IDP.issuer, PATIENT_IDP_JWKS_FILE: jwksFile, PATIENT_IDP_AUDIENCE: IDP.audience } });
+  idp = await createCitizenIdp();
+  s = await startTestServer({ env: idp.env });
   const a = await createPatient();
   const b = await createPatient();
   const obsA = await s.fetch('/Observation', { method: 'POST', json: buildObservation({ subject: { reference: `Patient/${a.id}` } }) });
@@ -42,12 +34,12 @@ beforeAll(async () => {
   // B's observation was corrected once, so it has history.
   const updated = await s.fetch(`/Observation/${B.obs}`, { method: 'PUT', json: { ...obsB.body, status: 'amended' } });
   expect(updated.status).toBe(200);
-  tokenA = await mintPatientToken({ privateJwk: idpKey.privateJwk, ...IDP }, A.egn);
+  tokenA = await idp.mint(A.egn);
   pharmacyToken = await s.clientToken({ role: 'pharmacy', organization: 'PH777' });
 });
 afterAll(async () => {
   await s?.close();
-  rmSync(dir, { recursive: true, force: true });
+  idp?.remove();
 });
 
 test('own data is readable', async () => {
@@ -130,7 +122,7 @@ test('forged and foreign patient tokens are 401', async () => {
   const other = await buildKeyPair('ES384');
   const foreign = await mintPatientToken({ privateJwk: other.privateJwk, ...IDP }, A.egn);
   expect((await s.fetch(`/Patient/${A.id}`, { headers: { authorization: `Bearer ${foreign}` } })).status).toBe(401);
-  const wrongAudience = await mintPatientToken({ privateJwk: idpKey.privateJwk, issuer: IDP.issuer, audience: 'urn:other' }, A.egn);
+  const wrongAudience = await mintPatientToken({ privateJwk: idp.key.privateJwk, issuer: IDP.issuer, audience: 'urn:other' }, A.egn);
   const res = await s.fetch(`/Patient/${A.id}`, { headers: { authorization: `Bearer ${wrongAudience}` } });
   expect(res.status).toBe(401);
   expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

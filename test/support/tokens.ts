@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { AuthService } from '../../src/auth/auth-service';
 import { CLIENT_ASSERTION_TYPE } from '../../src/auth/client-assertion';
@@ -123,3 +126,27 @@ export async function mintPatientToken(
 }
 
 export type { ClientRecord };
+
+export const CITIZEN_IDP = { issuer: 'urn:test:citizen-idp', audience: 'urn:test:opennhis' };
+
+/**
+ * A citizen identity provider for a test server: its signing key, the server environment that
+ * trusts it (a JWKS file in a temporary folder), a minting function, and `remove` for afterAll.
+ */
+export async function createCitizenIdp(): Promise<{
+  key: { privateJwk: JWK; publicJwk: JWK };
+  env: Record<string, string>;
+  mint: (nationalId: string, o?: Parameters<typeof mintPatientToken>[2]) => Promise<string>;
+  remove: () => void;
+}> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nhis-idp-'));
+  const key = await buildKeyPair('ES384');
+  const jwksFile = path.join(dir, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [key.publicJwk] }));
+  return {
+    key,
+    env: { PATIENT_IDP_ISSUER: CITIZEN_IDP.issuer, PATIENT_IDP_JWKS_FILE: jwksFile, PATIENT_IDP_AUDIENCE: CITIZEN_IDP.audience },
+    mint: (nationalId, o) => mintPatientToken({ privateJwk: key.privateJwk, ...CITIZEN_IDP }, nationalId, o),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
