@@ -1,8 +1,6 @@
 import { drainAuditTrail } from '../domain/audit/record-audit';
-import type { FhirContext } from './context';
-import type { FhirRequest, FhirResponse } from './request';
-
-type Handler = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
+import type { FhirRequest } from './request';
+import type { Handler } from './routes';
 const AUDIT = 'AuditEvent';
 
 /**

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db } from './db';
 import { INDEX_VALUE_COLUMNS } from './search-index';
 import type { IndexRows } from './search-schema';
@@ -88,7 +88,7 @@ export async function promoteAuditOutbox(db: Db, opts: { wait: boolean; limit: n
       const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${PROMOTION_LOCK}) as ok, ${noFlush}`.execute(tx);
       if (!got.rows[0]?.ok) return { promoted: 0, ran: false };
     }
-    const moved = await sql<{ n: number }>`${sql.raw(PROMOTE_SQL.replace('$1', String(Math.trunc(opts.limit))))}`.execute(tx);
+    const moved = await tx.executeQuery<{ n: number }>(CompiledQuery.raw(PROMOTE_SQL, [opts.limit]));
     return { promoted: moved.rows[0]?.n ?? 0, ran: true };
   });
 }
