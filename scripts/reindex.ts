@@ -5,8 +5,7 @@
  */
 import { openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
-import { createSearchEngine } from '../src/fhir/search';
-import { runReindex } from '../src/fhir/search/reindex';
+import { runReindex } from '../src/store/search/reindex';
 import { createLogger } from '../src/shared/logger';
 
 async function main(): Promise<void> {
@@ -19,11 +18,9 @@ async function main(): Promise<void> {
   await migrateToLatest(handle.db);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
-  const engine = createSearchEngine({ db: handle.db, logger });
   let lastLog = 0;
   const result = await runReindex({
     db: handle.db,
-    engine,
     logger,
     jobId,
     resourceType,

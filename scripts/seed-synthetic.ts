@@ -14,7 +14,8 @@ import { openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
 import { insertNewVersions } from '../src/repository/bulk-write';
 import { inTransaction } from '../src/repository/transaction';
-import { createSearchEngine } from '../src/fhir/search';
+import { replaceIndexRowsMany } from '../src/repository/search-index';
+import { extractIndexRows } from '../src/store/search/extract-index';
 import { stringifyJson } from '../src/shared/json';
 import { createPrng } from '../src/shared/prng';
 
@@ -50,7 +51,6 @@ export function nationalIdOf(n: number): string {
 export async function seedSynthetic(db: Db, opts: SeedOptions): Promise<{ resources: number; ms: number }> {
   const rand = createPrng(opts.seed ?? 42);
   const pick = <T>(a: T[]): T => a[Math.floor(rand() * a.length)];
-  const engine = createSearchEngine({ db, logger: pino({ level: 'silent' }) });
   const started = Date.now();
   let resources = 0;
   const perObs = opts.observations ?? 20;
@@ -68,7 +68,7 @@ export async function seedSynthetic(db: Db, opts: SeedOptions): Promise<{ resour
         stamped.map((r) => ({ resourceType: r.resourceType, id: r.id, versionId: 1, lastUpdated: now, deleted: false, content: stringifyJson(r), method: 'create' as const })),
       );
       const skip = new Set(taken);
-      await engine.indexResources(tx, stamped.filter((r) => !skip.has(`${r.resourceType}/${r.id}`)));
+      await replaceIndexRowsMany(tx, stamped.filter((r) => !skip.has(`${r.resourceType}/${r.id}`)).map((r) => ({ resourceType: r.resourceType, id: r.id, rows: extractIndexRows(r) })));
     });
     resources += batch.length;
     batch = [];

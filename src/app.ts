@@ -2,20 +2,23 @@ import express, { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { FhirError } from './errors/fhir-error';
-import type { FhirContext, ResourceValidator } from './fhir/context';
+import type { FhirContext } from './fhir/context';
 import { checkNationalIdentifiers } from './domain/identity/national-identifiers';
 import { createPatientRegistryHook } from './domain/identity/patient-registry-hook';
 import { startPrescriptionExpiryJob } from './domain/prescription/expire';
-import { startAuditPromotion } from './domain/audit/record-audit';
-import { createPrescriptionWriteHook } from './domain/prescription/prescribe';
+import { createPrescriptionGuard } from './domain/prescription/prescribe';
 import { createTemporaryIdentifierHook } from './domain/identity/temporary-identifier';
 import { createRegistryReferenceHook } from './domain/registry/registry-reference-hook';
 import { schemesByName } from './shared/national-id';
 import { validateResource } from './validation';
 import { startBundleWorker } from './fhir/async/bundle-worker';
-import { buildCapabilityStatement } from './fhir/capability-statement';
+import { buildCapabilityStatement, capabilitySearchParams } from './fhir/capability-statement';
 import { FHIR_ROUTES } from './fhir/routes';
-import { createSearchEngine } from './fhir/search';
+import { SERVER_SCOPE } from './store/access/access-scope';
+import { keepAuditPartitions } from './store/audit/audit-partitions';
+import { createAuditTrail } from './store/audit/audit-trail';
+import { matchResourceIds } from './store/search/search-resources';
+import type { ResourceValidator } from './store/write/write-hooks';
 import { createAdminRouter } from './auth/admin-router';
 import { createAuthService } from './auth/auth-service';
 import { createAuthRouter } from './auth/auth-router';
@@ -32,7 +35,8 @@ import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { requestId } from './http/request-id';
 import { sendJson } from './http/send';
-import type { Db } from './repository/db';
+import { ping, type Db } from './repository/db';
+import { mapDriverError } from './store/errors';
 import type { Clock } from './shared/clock';
 import { systemClock } from './shared/clock';
 import type { IdGenerator } from './shared/ids';
@@ -52,7 +56,7 @@ const VERSION = '0.1.0';
 /** The composition root: the only place that wires every layer together. */
 export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stopBackground: () => Promise<void> } {
   const { config, db, logger } = deps;
-  const search = createSearchEngine({ db, logger });
+  const ids = deps.ids ?? uuidIds;
   const schemes = schemesByName(config.nationalIdSchemes);
   const validate: ResourceValidator = (resource, opts = {}) => {
     const issues = validateResource(resource, { expectedType: resource.resourceType, pathPrefix: opts.pathPrefix, profiles: config.nationalProfiles });
@@ -65,8 +69,7 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
     config,
     logger,
     clock: deps.clock ?? systemClock,
-    ids: deps.ids ?? uuidIds,
-    search,
+    ids,
     validate,
     writeHooks: [
       createPatientRegistryHook(schemes),
@@ -74,12 +77,13 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
       ...(config.registryMode === 'off'
         ? []
         : [
-            createTemporaryIdentifierHook(schemes, () => `T-${(deps.ids ?? uuidIds).newId()}`),
-            createRegistryReferenceHook({ mode: config.registryMode, schemes, findIds: (tx, type, criteria, limit) => search.findIds(tx, type, criteria, limit) }),
+            createTemporaryIdentifierHook(schemes, () => `T-${ids.newId()}`),
+            createRegistryReferenceHook({ mode: config.registryMode, schemes, findIds: (tx, type, criteria, limit) => matchResourceIds(tx, SERVER_SCOPE, type, criteria, limit) }),
           ]),
+      createPrescriptionGuard(),
     ],
+    audit: createAuditTrail({ db, ids, readCommit: config.auditReadCommit }),
   };
-  ctx.writeHooks.push(createPrescriptionWriteHook(ctx));
 
   const app = express();
   app.disable('x-powered-by');
@@ -89,7 +93,7 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   app.use(accessLog(logger));
   app.use(securityHeaders);
   app.use(cors(config.corsOrigins));
-  app.use(healthRoutes(db, deps.isShuttingDown ?? (() => false)));
+  app.use(healthRoutes(() => ping(db), deps.isShuttingDown ?? (() => false)));
   app.use(docsRoutes());
 
   // SMART Backend Services: token endpoint, JWKS, discovery; the client admin API.
@@ -103,13 +107,32 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   });
   app.use(createAuthRouter({ auth }));
   app.use(
-    createAdminRouter({ db, auth, clock: ctx.clock, bootstrapToken: config.adminBootstrapToken, allowInsecureJwksUri: config.developmentCredentials }),
+    createAdminRouter({
+      db,
+      auth,
+      clock: ctx.clock,
+      bootstrapToken: config.adminBootstrapToken,
+      allowInsecureJwksUri: config.developmentCredentials,
+      // Every change to a client is in the audit trail, under the operator who made it.
+      onChange: (change) =>
+        ctx.audit.record({
+          principal: change.principal,
+          claimedClientId: change.principal ? undefined : 'operator-bootstrap',
+          interaction: change.action === 'create' ? 'create' : change.action === 'update' ? 'update' : 'delete',
+          administeredClient: change.clientId,
+          patientIds: [],
+          outcome: 'success',
+          requestId: change.requestId,
+          clientIp: change.clientIp,
+          when: ctx.clock.now(),
+        }),
+    }),
   );
   app.use(contentNegotiation);
   app.use(express.raw({ type: () => true, limit: config.bodyLimitBytes }));
 
   app.get('/metadata', (req: Request, res: Response) => {
-    sendJson(res, 200, buildCapabilityStatement({ baseUrl: baseUrlOf(req, config.baseUrl), version: VERSION, searchParams: search.capabilitySearchParams }));
+    sendJson(res, 200, buildCapabilityStatement({ baseUrl: baseUrlOf(req, config.baseUrl), version: VERSION, searchParams: capabilitySearchParams }));
   });
 
   // Default deny: nothing below is reachable without a verified access token.
@@ -128,19 +151,18 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   app.use(fhir);
 
   app.use((req: Request, _res: Response, next: NextFunction) => next(FhirError.notFound(`No route for ${req.method} ${req.path}`, { code: 'NHIS-1007' })));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, mapDriverError));
   // Durable background processing of `Prefer: respond-async` Bundles; stops polling once shutdown begins.
   const bundleWorker = startBundleWorker(ctx, { isShuttingDown: deps.isShuttingDown ?? (() => false) });
   const prescriptionExpiry = startPrescriptionExpiryJob(ctx, { isShuttingDown: deps.isShuttingDown });
-  // Moves read AuditEvents from the outbox into the searchable store (domain/audit/audit-promoter.ts).
-  const stopAuditPromotion = startAuditPromotion(ctx);
+  const auditPartitions = keepAuditPartitions(db, ctx.clock, logger);
   return {
     app,
     ctx,
     stopBackground: async () => {
       await bundleWorker.stop();
       await prescriptionExpiry.stop();
-      await stopAuditPromotion();
+      await auditPartitions.stop();
     },
   };
 }

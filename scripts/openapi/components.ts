@@ -1,4 +1,4 @@
-import { DEFAULT_COUNT, MAX_COUNT } from '../../src/fhir/search/parse-query';
+import { DEFAULT_COUNT, MAX_COUNT } from '../../src/store/search/parse-query';
 import type { Header, Parameter, Ref, RequestBody, Response, Schema } from './types';
 
 /**

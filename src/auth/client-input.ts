@@ -1,7 +1,7 @@
 import { FhirError } from '../errors/fhir-error';
 import type { ClientInput } from '../repository/clients';
 import { isRole, ROLES } from './roles';
-import { areValidScopes, parseScopeString } from './scopes';
+import { areValidScopes, CLIENT_ADMIN_SCOPE, parseScopeString } from './scopes';
 
 /** Validates a client registration (admin API and CLI); every problem reported at once, with its path. */
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -27,6 +27,10 @@ export function parseClientInput(body: unknown, idFromPath?: string, opts: { all
   const scopes = Array.isArray(o.scopes) ? o.scopes : typeof o.scopes === 'string' ? parseScopeString(o.scopes) : undefined;
   if (!scopes || scopes.length === 0 || !scopes.every((s) => typeof s === 'string') || !areValidScopes(scopes as string[], ['system'])) {
     problems.push({ path: 'scopes', message: 'scopes must be SMART system/ scopes, e.g. "system/MedicationRequest.rs"' });
+  } else if (isRole(role) && (role === 'operator') !== (scopes as string[]).includes(CLIENT_ADMIN_SCOPE)) {
+    problems.push({ path: 'scopes', message: `the ${CLIENT_ADMIN_SCOPE} scope belongs to operator clients, and operator clients hold it alone` });
+  } else if (role === 'operator' && scopes.length !== 1) {
+    problems.push({ path: 'scopes', message: `an operator client holds the ${CLIENT_ADMIN_SCOPE} scope alone` });
   }
   const jwks = o.jwks;
   const jwksUri = o.jwksUri ?? o.jwks_uri;

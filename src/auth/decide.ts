@@ -27,8 +27,12 @@ export interface AccessGranted {
    * queries (e.g. `category=laboratory`); undefined when unrestricted.
    */
   matchAny?: string[];
-  /** Patient read by a pharmacy: serve demographics only. */
-  view?: 'demographics';
+  /**
+   * Serve a subset: `demographics` (a pharmacy reading Patient: who the person is, nothing of their
+   * care); `own-audit` (a patient reading AuditEvents: only what concerns them, never the query or
+   * other people named in the same event).
+   */
+  view?: AccessView;
   /** The rule and scope that allowed it, for the audit trail. */
   rule: string;
   scope: string;
@@ -42,6 +46,8 @@ export interface AccessDenied {
 }
 
 export type AccessDecision = AccessGranted | AccessDenied;
+
+export type AccessView = 'demographics' | 'own-audit';
 
 export interface DecideOptions {
   /** REGISTRY_MODE=open lets clinical clients create registry resources. */
@@ -101,7 +107,7 @@ function permissionOf(action: AccessAction): Permission | undefined {
 const deny = (rule: string, why: string): AccessDenied => ({ allowed: false, rule, reason: `${rule}: ${why}` });
 
 /** The role rule: undefined means "the role allows it (scopes still decide)". */
-function roleRule(principal: Principal, action: AccessAction, isRead: boolean, opts: DecideOptions): AccessDenied | { rule: string; view?: 'demographics' } {
+function roleRule(principal: Principal, action: AccessAction, isRead: boolean, opts: DecideOptions): AccessDenied | { rule: string; view?: AccessView } {
   const { resourceType } = action;
   if (resourceType === 'AuditEvent' && !isRead) return deny('audit-immutable', 'AuditEvents cannot be written through the API');
   switch (principal.role) {
@@ -113,12 +119,15 @@ function roleRule(principal: Principal, action: AccessAction, isRead: boolean, o
       if (action.interaction === 'operation' && !PATIENT_OPERATIONS.has(action.operation ?? '')) {
         return deny('patient-operations', `a patient may not run ${action.operation ?? 'this operation'}`);
       }
+      if (resourceType === 'AuditEvent') return { rule: 'patient-own-audit-trail', view: 'own-audit' };
       return { rule: 'patient-own-compartment' };
     case 'auditor':
       if (action.operation === '$timeline' && resourceType === 'MedicationRequest') return { rule: 'auditor-reads-prescription-timeline' };
       return resourceType === 'AuditEvent' && isRead ? { rule: 'auditor-reads-audit' } : deny('auditor-audit-only', 'auditors read AuditEvent only');
     case 'analyst':
       return deny('analyst-aggregate-only', 'analysts read aggregate and de-identified data only');
+    case 'operator':
+      return deny('operator-no-data', 'operators administer clients and read no FHIR data');
     case 'registry-admin':
       if (REGISTRY_TYPES.has(resourceType)) return { rule: 'registry-admin-registries' };
       return deny('registry-admin-registries-only', `registry administrators access registry resources only, not ${resourceType}`);
@@ -149,7 +158,7 @@ function scopeMatches(scope: ResourceScope, principal: Principal, resourceType: 
 }
 
 export function decide(principal: Principal, action: AccessAction, opts: DecideOptions = {}): AccessDecision {
-  if (!CLINICAL_ROLES.has(principal.role) && !['patient', 'auditor', 'analyst', 'registry-admin', 'pharmacy'].includes(principal.role)) {
+  if (!CLINICAL_ROLES.has(principal.role) && !['patient', 'auditor', 'analyst', 'registry-admin', 'pharmacy', 'operator'].includes(principal.role)) {
     return deny('unknown-role', `role ${principal.role} has no rules`);
   }
   const permission = permissionOf(action);

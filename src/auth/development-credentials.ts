@@ -8,6 +8,7 @@ import type { ClientInput } from '../repository/clients';
 import { findClient, upsertClient } from '../repository/clients';
 import type { Db } from '../repository/db';
 import type { Clock } from '../shared/clock';
+import { CLIENT_ADMIN_SCOPE } from './scopes';
 import { issuerFromConfig } from './issuer';
 import { ROLES, type Role } from './roles';
 
@@ -40,6 +41,7 @@ export const ROLE_DEFAULT_SCOPES: Record<Exclude<Role, 'patient'>, string[]> = {
   analyst: ['system/*.s'],
   // MedicationRequest.r serves $timeline only (dispute settling); the auditor role denies plain clinical reads.
   auditor: ['system/AuditEvent.rs', 'system/MedicationRequest.r'],
+  operator: [CLIENT_ADMIN_SCOPE],
 };
 
 export interface DevelopmentKeys {

@@ -1,5 +1,9 @@
 /** The roles of the exchange; these names are used in configuration, tokens and docs. */
-export const ROLES = ['hospital', 'prescriber', 'pharmacy', 'laboratory', 'registry-admin', 'analyst', 'auditor', 'patient'] as const;
+/**
+ * `operator` administers the exchange's clients (register, change keys, deactivate): a duty of its own,
+ * apart from keeping registries, with no access to any FHIR data.
+ */
+export const ROLES = ['hospital', 'prescriber', 'pharmacy', 'laboratory', 'registry-admin', 'analyst', 'auditor', 'operator', 'patient'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {

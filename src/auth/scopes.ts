@@ -50,6 +50,9 @@ export function formatScope(scope: ResourceScope): string {
   return `${scope.context}/${scope.resourceType}.${perms}${scope.query ? `?${scope.query}` : ''}`;
 }
 
+/** The one scope of an `operator` client: the client administration API (not a SMART resource scope). */
+export const CLIENT_ADMIN_SCOPE = 'admin/clients';
+
 export function parseScopeString(raw: string | undefined): string[] {
   return (raw ?? '').split(/\s+/).filter(Boolean);
 }
@@ -85,6 +88,7 @@ export function intersectScope(requested: ResourceScope, allowed: ResourceScope)
 export function grantScopes(requested: string[], allowed: string[], contexts: ScopeContext[]): string[] {
   const allowedParsed = allowed.map(parseScope).filter((s): s is ResourceScope => !!s);
   const granted = new Set<string>();
+  if (contexts.includes('system') && requested.includes(CLIENT_ADMIN_SCOPE) && allowed.includes(CLIENT_ADMIN_SCOPE)) granted.add(CLIENT_ADMIN_SCOPE);
   for (const raw of requested) {
     const req = parseScope(raw);
     if (!req || !contexts.includes(req.context)) continue;
@@ -99,6 +103,7 @@ export function grantScopes(requested: string[], allowed: string[], contexts: Sc
 /** True if every scope is a well-formed resource scope of one of `contexts`. */
 export function areValidScopes(scopes: string[], contexts: ScopeContext[]): boolean {
   return scopes.every((s) => {
+    if (s === CLIENT_ADMIN_SCOPE) return contexts.includes('system');
     const p = parseScope(s);
     return !!p && contexts.includes(p.context);
   });

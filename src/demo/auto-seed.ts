@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { FhirContext } from '../fhir/context';
-import type { Db } from '../repository/db';
+import type { Db } from '../store/transaction';
 import { generateDemoCountry, toTransactionBundles, type DemoCountryOptions } from './demo-country';
 import { loadDemoBundles, type DemoLoadReport } from './demo-loader';
 

@@ -14,6 +14,8 @@ import { FhirError, type Issue } from '../errors/fhir-error';
 import type { FhirContext } from '../fhir/context';
 import { bundleInteraction } from '../fhir/bundle/bundle-interaction';
 import { parseJson } from '../shared/json';
+import { SERVER_SCOPE } from '../store/access/access-scope';
+import { matchResourceIds } from '../store/search/search-resources';
 import type { TransactionBundle } from './demo-country';
 
 export interface DemoLoadProgress {
@@ -69,11 +71,11 @@ async function existingEntries(ctx: FhirContext, entries: Entry[]): Promise<Set<
     for (let k = 0; k < indexes.length; k += 50) {
       const group = indexes.slice(k, k + 50);
       const values = group.map((i) => splitUrl(entries[i].request.url).criteria.get('identifier')!.replace(/,/g, '\\,'));
-      const any = await ctx.search.findIds(ctx.db, type, new URLSearchParams({ identifier: values.join(',') }), 1);
+      const any = await matchResourceIds(ctx.db, SERVER_SCOPE, type, new URLSearchParams({ identifier: values.join(',') }), 1);
       if (any.length === 0) continue;
       for (const i of group) {
         const { criteria } = splitUrl(entries[i].request.url);
-        if ((await ctx.search.findIds(ctx.db, type, criteria, 1)).length > 0) found.add(i);
+        if ((await matchResourceIds(ctx.db, SERVER_SCOPE, type, criteria, 1)).length > 0) found.add(i);
       }
     }
   }
@@ -129,6 +131,8 @@ export async function loadDemoBundles(ctx: FhirContext, bundles: readonly Transa
           // Parsed as an HTTP body would be (decimals as lossless numbers).
           body: parseJson(JSON.stringify(bundle)),
           headers: { prefer: 'return=minimal' },
+          // The server loading its own demo data: no caller's restrictions apply, writes are audited as the server.
+          scope: SERVER_SCOPE,
           baseUrl: ctx.config.baseUrl ?? 'http://localhost',
           requestId: `demo-seed-${b}`,
         });

@@ -2,18 +2,18 @@ import type { Config } from '../config/config';
 import { assertAllowed, decide, type AccessGranted, type Interaction } from '../auth/decide';
 import type { Principal } from '../auth/principal';
 import { FhirError } from '../errors/fhir-error';
-import { inPatientCompartment } from '../repository/compartment';
-import type { Db } from '../repository/db';
-import type { Tx } from '../repository/transaction';
-import type { FhirContext } from './context';
-import type { FhirRoute } from './routes';
-import { patientCompartmentParams } from './search/definitions';
+import { callerScope, type AccessScope } from '../store/access/access-scope';
+import type { Writer } from '../store/write/writer';
+import type { FhirRequest } from './request';
+import type { FhirRoute } from './route-types';
 
 /**
- * Authorization below the routes: every FHIR interaction asks `decide` (the
- * one place with the rules), and reads confined to a patient's compartment
- * are checked against the search index, answering 404 exactly as for a
- * missing resource so that nothing outside the caller's rights can be probed.
+ * Authorization of a routed request. Two parts, both from `decide()` alone:
+ * - the request's own interaction on its own type: a role or scope that does not allow it at all
+ *   is a 403 naming the rule, before anything is read;
+ * - the request's access scope, handed to every store read the request makes (including, chains,
+ *   batch entries, conditional matches): compartment, granular scopes and views are applied there,
+ *   in SQL, and anything outside them answers as if it did not exist.
  */
 export function accessInteraction(route: Pick<FhirRoute, 'interaction' | 'method'>): Interaction | undefined {
   switch (route.interaction) {
@@ -57,40 +57,9 @@ export function authorize(principal: Principal, interaction: Interaction, resour
   return assertAllowed(decide(principal, { interaction, resourceType, operation }, { registryMode: opts.registryMode }));
 }
 
-function notFound(resourceType: string, id: string): FhirError {
-  return FhirError.notFound(`${resourceType}/${id} is not known`);
-}
-
-/** 404 unless the resource is in the caller's patient compartment. */
-export async function assertInCompartment(db: Db | Tx, access: AccessGranted | undefined, resourceType: string, id: string): Promise<void> {
-  if (!access?.patientCompartment) return;
-  const keep = await inPatientCompartment(db, [{ resourceType, id, params: patientCompartmentParams(resourceType) }], access.patientCompartment);
-  if (!keep.has(`${resourceType}/${id}`)) throw notFound(resourceType, id);
-}
-
-/** Drops entries of a searchset outside the caller's patient compartment (includes, system search). */
-export async function filterBundleToCompartment(ctx: Pick<FhirContext, 'db'>, access: AccessGranted | undefined, body: unknown): Promise<void> {
-  if (!access?.patientCompartment) return;
-  const bundle = body as { entry?: { resource?: { resourceType: string; id: string }; search?: { mode?: string } }[] } | undefined;
-  if (!bundle?.entry?.length) return;
-  const refs = bundle.entry
-    .filter((e) => e.resource && e.search?.mode !== 'outcome')
-    .map((e) => ({ resourceType: e.resource!.resourceType, id: e.resource!.id, params: patientCompartmentParams(e.resource!.resourceType) }));
-  const keep = await inPatientCompartment(ctx.db, refs, access.patientCompartment);
-  bundle.entry = bundle.entry.filter((e) => !e.resource || e.search?.mode === 'outcome' || keep.has(`${e.resource.resourceType}/${e.resource.id}`));
-}
-
-/** Patient ids a resource concerns, for the audit trail. */
-export function patientIdsOf(resource: unknown): string[] {
-  const r = resource as { resourceType?: string; id?: string; subject?: { reference?: string }; patient?: { reference?: string }; beneficiary?: { reference?: string } } | undefined;
-  if (!r || typeof r !== 'object') return [];
-  if (r.resourceType === 'Patient' && typeof r.id === 'string') return [r.id];
-  const ids = new Set<string>();
-  for (const ref of [r.subject?.reference, r.patient?.reference, r.beneficiary?.reference]) {
-    const m = typeof ref === 'string' ? /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref) : null;
-    if (m) ids.add(m[1]);
-  }
-  return [...ids];
+/** Every type a system search names (`_type=A,B&_type=C`), each authorized. */
+export function typesOfSystemSearch(query: URLSearchParams): string[] {
+  return [...new Set(query.getAll('_type').flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean))];
 }
 
 /**
@@ -122,7 +91,8 @@ export function authorizeRoute(
     return granted;
   }
   if (route.level === 'system') {
-    const types = route.interaction === 'search-system' ? (req.query.get('_type') ?? '').split(',').filter(Boolean) : [];
+    // Every type named is authorized, not only the first.
+    const types = route.interaction === 'search-system' ? typesOfSystemSearch(req.query) : [];
     if (route.interaction === 'operation') {
       const body = req.body as { resourceType?: unknown } | undefined;
       types.push(typeof body?.resourceType === 'string' ? body.resourceType : 'Resource');
@@ -135,30 +105,17 @@ export function authorizeRoute(
   return authorize(principal, interaction, req.params.type, opts, operation);
 }
 
-/** Granular scopes (`?category=laboratory`): a read must match one of the allowed queries. */
-export async function assertMatchesGrant(ctx: Pick<FhirContext, 'search' | 'db'>, access: AccessGranted | undefined, resourceType: string, id: string): Promise<void> {
-  if (!access?.matchAny?.length) return;
-  for (const q of access.matchAny) {
-    const criteria = new URLSearchParams(q);
-    criteria.set('_id', id);
-    if ((await ctx.search.findIds(ctx.db, resourceType, criteria, 1)).length > 0) return;
-  }
-  throw notFound(resourceType, id);
+/**
+ * The access scope of a request: what the store lets it see. Without a principal nothing is
+ * visible (default deny: such a request never reaches a handler through HTTP).
+ */
+export function scopeOf(ctx: { config: Pick<Config, 'registryMode'> }, req: Pick<FhirRequest, 'principal' | 'scope'>): AccessScope {
+  if (req.scope) return req.scope;
+  if (!req.principal) throw FhirError.unauthorized('An access token is required', { headers: { 'WWW-Authenticate': 'Bearer' } });
+  return callerScope(req.principal, accessOptionsOf(ctx.config));
 }
 
-/** Granular scopes on a search: the allowed query joins the caller's (one query, or one parameter with OR-ed values). */
-export function narrowQuery(access: AccessGranted | undefined, query: URLSearchParams): URLSearchParams {
-  if (!access?.matchAny?.length) return query;
-  const grants = access.matchAny.map((q) => [...new URLSearchParams(q).entries()]);
-  const narrowed = new URLSearchParams(query);
-  if (grants.length === 1) {
-    for (const [k, v] of grants[0]) narrowed.append(k, v);
-    return narrowed;
-  }
-  const names = new Set(grants.map((g) => (g.length === 1 ? g[0][0] : '')));
-  if (names.size === 1 && !names.has('')) {
-    narrowed.append([...names][0], grants.map((g) => g[0][1]).join(','));
-    return narrowed;
-  }
-  throw FhirError.forbidden('These granular scopes cannot be combined in one search; search per category', { code: 'NHIS-1403' });
+/** Who writes, for the store's write path: the request's principal, acting as a client. */
+export function writerOf(req: Pick<FhirRequest, 'principal' | 'requestId' | 'clientIp' | 'access' | 'operation'>): Writer {
+  return { principal: req.principal, requestId: req.requestId, clientIp: req.clientIp, origin: 'client', rule: req.access?.rule, operation: req.operation };
 }

@@ -1,7 +1,17 @@
 // https://hl7.org/fhir/R4/capabilitystatement.html — generated from the route table.
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
 import { RESOURCE_TYPES } from '../shared/resource-types';
-import { FHIR_ROUTES, FhirRoute } from './routes';
+import { AUDIT_SEARCH_PARAMS } from '../store/audit/audit-search';
+import { searchParamsOf } from '../store/search/definitions';
+import { AUDIT_EVENT } from '../store/stored-types';
+import type { FhirRoute } from './route-types';
+import { FHIR_ROUTES } from './routes';
+
+/** The search parameters served for a type: every R4 one, except on the audit trail (its own set). */
+export function capabilitySearchParams(resourceType: string): CapabilityStatementRestResourceSearchParam[] {
+  const all = [...searchParamsOf(resourceType).values()].map((d) => ({ name: d.code, type: d.type, definition: d.url }));
+  return resourceType === AUDIT_EVENT ? all.filter((p) => AUDIT_SEARCH_PARAMS.includes(p.name)) : all;
+}
 
 export interface CapabilityOptions {
   baseUrl: string;

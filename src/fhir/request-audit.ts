@@ -1,26 +1,30 @@
 import type { Interaction } from '../auth/decide';
-import { auditOutcomeForStatus, buildAuditEvent } from '../domain/audit/build-audit-event';
-import { recordAudit, recordAuditAlone } from '../domain/audit/record-audit';
 import { isFhirError } from '../errors/fhir-error';
-import { accessInteraction, patientIdsOf } from './access';
-import type { AuditWrite, FhirContext } from './context';
-import type { FhirRequest, FhirResponse } from './request';
-import type { FhirRoute } from './routes';
-import { patientsOfResource } from '../repository/compartment';
+import type { AuditTrail } from '../store/audit/audit-trail';
+import { auditOutcomeForStatus, type AuditInput } from '../store/audit/audit-input';
+import { patientsOfStored } from '../store/read';
+import { patientsOfResource } from '../store/search/compartment-patients';
 import { isResourceType } from '../shared/resource-types';
-import { patientCompartmentParams } from './search/definitions';
+import { accessInteraction } from './access';
+import type { FhirContext } from './context';
+import type { FhirRequest, FhirResponse } from './request';
+import type { FhirRoute } from './route-types';
 
 /**
- * The audit trail of one request (IHE BALP): a write is audited inside its
- * own transaction (through `auditWrite`); everything else — reads, searches,
- * refusals, failures — once the outcome is known. If that audit cannot be
- * stored the request fails: no access goes unrecorded.
+ * The audit trail of one request (IHE BALP). Every write the store makes records its own
+ * AuditEvent in the write's transaction, naming the patients of the resource written. Everything
+ * else — reads, searches, operations that wrote nothing, refusals, failures — is recorded here,
+ * once the outcome is known, naming the patients whose data the answer holds. If that audit
+ * cannot be stored the request fails: no access goes unrecorded.
  */
 export interface RequestAudit {
-  auditWrite: AuditWrite;
+  /** The context the handler runs with: its audit trail tells this request that a write was audited. */
+  ctx: FhirContext;
   afterSuccess(out: FhirResponse): Promise<void>;
   afterFailure(err: unknown): Promise<void>;
 }
+
+const MAX_PATIENTS = 100;
 
 function resourceTypeOf(route: FhirRoute, req: FhirRequest): string | undefined {
   if (req.params.compartmentType) return req.params.compartmentType;
@@ -54,71 +58,105 @@ async function patientsOfFailure(ctx: FhirContext, req: FhirRequest): Promise<st
   const { type, id } = req.params;
   if (type && id && isResourceType(type)) {
     try {
-      for (const p of await patientsOfResource(ctx.db, type, id, patientCompartmentParams(type))) ids.add(p);
+      for (const p of await patientsOfStored(ctx.db, type, id)) ids.add(p);
     } catch {
       /* the audit is still written, without the lookup */
     }
   }
-  return [...ids].slice(0, 100);
+  return [...ids].slice(0, MAX_PATIENTS);
 }
 
+function addPatientsOf(ids: Set<string>, resource: unknown): void {
+  const r = resource as { resourceType?: unknown } | undefined;
+  if (!r || typeof r !== 'object' || typeof r.resourceType !== 'string' || !isResourceType(r.resourceType)) return;
+  for (const id of patientsOfResource(r as { resourceType: string } & Record<string, unknown>)) ids.add(id);
+}
+
+/** Patients whose data the answer holds: every resource in it, by its Patient compartment membership. */
 function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
   const ids = patientsOfRequest(req);
   if (out.rawBody !== undefined && out.rawBody.length < 1_000_000) {
     try {
-      for (const id of patientIdsOf(JSON.parse(out.rawBody))) ids.add(id);
+      const parsed = JSON.parse(out.rawBody) as { resourceType?: string; entry?: { resource?: unknown }[] };
+      if (parsed.resourceType === 'Bundle' && Array.isArray(parsed.entry)) for (const e of parsed.entry) addPatientsOf(ids, e?.resource);
+      else addPatientsOf(ids, parsed);
     } catch {
-      /* not a single resource */
+      /* not JSON we can read */
     }
   }
-  const body = out.body as { resourceType?: string; entry?: { resource?: unknown }[] } | undefined;
+  const body = out.body as { resourceType?: string; entry?: { resource?: unknown }[]; parameter?: { resource?: unknown; part?: { resource?: unknown }[] }[] } | undefined;
   if (body?.resourceType === 'Bundle' && Array.isArray(body.entry)) {
-    for (const e of body.entry) for (const id of patientIdsOf(e.resource)) ids.add(id);
-  } else if (body) {
-    for (const id of patientIdsOf(body)) ids.add(id);
-  }
-  return [...ids].slice(0, 100);
+    for (const e of body.entry) addPatientsOf(ids, e.resource);
+  } else if (body?.resourceType === 'Parameters' && Array.isArray(body.parameter)) {
+    for (const p of body.parameter) {
+      addPatientsOf(ids, p.resource);
+      for (const part of p.part ?? []) addPatientsOf(ids, part.resource);
+    }
+  } else if (body) addPatientsOf(ids, body);
+  return [...ids].slice(0, MAX_PATIENTS);
 }
 
-export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: FhirRequest, clientIp: string | undefined): RequestAudit {
+/** The trail as the handler sees it: writes it records are noted, so the request is not audited twice. */
+function noting(trail: AuditTrail, noted: () => void): AuditTrail {
+  return {
+    record: (input) => trail.record(input),
+    async recordInTransaction(tx, inputs) {
+      noted();
+      return trail.recordInTransaction(tx, inputs);
+    },
+  };
+}
+
+export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: FhirRequest): RequestAudit {
   const interaction: Interaction = accessInteraction(route) ?? (route.interaction === 'transaction' ? 'create' : 'operation');
-  let auditedInTx = false;
-  const base = () => ({
+  let audited = false;
+  const base = (): Omit<AuditInput, 'patientIds' | 'outcome'> => ({
     principal: req.principal,
     interaction,
     resourceType: resourceTypeOf(route, req),
     operation: route.operation ? `$${route.operation}` : undefined,
     query: req.query.toString() || undefined,
+    rule: req.access?.rule,
     requestId: req.requestId,
-    clientIp,
+    clientIp: req.clientIp,
     when: ctx.clock.now(),
   });
   return {
-    auditWrite: async (tx, write) => {
-      auditedInTx = true;
-      const event = buildAuditEvent({ ...base(), resourceType: write.resourceType, id: write.id, versionId: write.versionId, patientIds: write.patientIds, outcome: 'success' });
-      await recordAudit(ctx, tx, event);
-    },
+    ctx: { ...ctx, audit: noting(ctx.audit, () => (audited = true)) },
     async afterSuccess(out) {
-      if (auditedInTx || !req.principal) return;
-      const event = buildAuditEvent({ ...base(), id: req.params.id, patientIds: patientsOfResponse(req, out), outcome: auditOutcomeForStatus(out.status) });
-      await recordAuditAlone(ctx, event);
+      // A write is audited by the store, per resource written; a transaction's GET entries are not writes.
+      if (!req.principal || (audited && route.interaction !== 'transaction')) return;
+      await ctx.audit.record({ ...base(), id: req.params.id, patientIds: patientsOfResponse(req, out), outcome: auditOutcomeForStatus(out.status) });
     },
     async afterFailure(err) {
       if (!req.principal) return;
       const status = isFhirError(err) ? err.status : 500;
-      const event = buildAuditEvent({
+      const input: AuditInput = {
         ...base(),
         id: req.params.id,
         patientIds: await patientsOfFailure(ctx, req),
         outcome: auditOutcomeForStatus(status),
         outcomeDescription: isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
-      });
+      };
       try {
-        await recordAuditAlone(ctx, event);
+        await ctx.audit.record(input);
       } catch (auditErr) {
         ctx.logger.error({ reqId: req.requestId, err: { message: (auditErr as Error).message } }, 'could not record the audit of a failed request');
       }
     },
   };
+}
+
+/** A refused authentication (no principal): recorded with the client id the token claimed, never trusted. */
+export async function recordRefusedAuthentication(ctx: FhirContext, input: { claimedClientId?: string; reason: string; requestId: string; clientIp?: string }): Promise<void> {
+  await ctx.audit.record({
+    interaction: 'authenticate',
+    claimedClientId: input.claimedClientId,
+    patientIds: [],
+    outcome: 'minor-failure',
+    outcomeDescription: input.reason.slice(0, 300),
+    requestId: input.requestId,
+    clientIp: input.clientIp,
+    when: ctx.clock.now(),
+  });
 }

@@ -1,5 +1,6 @@
 import type { AccessGranted } from '../auth/decide';
 import type { Principal } from '../auth/principal';
+import type { AccessScope } from '../store/access/access-scope';
 
 /**
  * A FHIR request independent of express: handlers take this and return a
@@ -20,8 +21,14 @@ export interface FhirRequest {
   requestId: string;
   /** Who is asking (verified access token); absent only where auth is not mounted. */
   principal?: Principal;
-  /** What `decide` granted for this request (compartment, granular scope, view). */
+  /** What `decide` granted for this request's own type and interaction (compartment, granular scope, view). */
   access?: AccessGranted;
+  /** The caller's access scope over every type, which the store applies to everything it reads for this request. */
+  scope?: AccessScope;
+  /** The client's network address, for the audit trail. */
+  clientIp?: string;
+  /** The operation the route runs (`$accept`), for the audit of what it writes. */
+  operation?: string;
 }
 
 export interface FhirResponse {

@@ -1,6 +1,6 @@
 import { informationOutcome } from '../errors/operation-outcome';
-import type { StoredVersion } from '../repository/resources';
-import type { WrittenVersion } from './persist';
+import type { StoredVersion } from '../store/read';
+import type { WrittenVersion } from '../store/write/write-resources';
 import { etag } from './preconditions';
 import type { FhirRequest, FhirResponse } from './request';
 

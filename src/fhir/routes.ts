@@ -1,8 +1,7 @@
 import { asyncCancel, asyncStatus } from './async/async-status';
 import { bundleInteraction } from './bundle/bundle-interaction';
 import { idempotent } from './bundle/idempotency-key';
-import { accessOptionsOf, filterBundleToCompartment, narrowQuery } from './access';
-import type { FhirContext } from './context';
+import { accessOptionsOf } from './access';
 import { create } from './interactions/create';
 import { conditionalDelete, deleteInstance } from './interactions/delete';
 import { historyInstance, historySystem, historyType } from './interactions/history';
@@ -11,7 +10,6 @@ import { conditionalUpdate, update } from './interactions/update';
 import { validateOperation } from './interactions/validate';
 import { vread } from './interactions/vread';
 import { medicationRequestTimeline } from './operations/medication-request-timeline';
-import { assertNationalIdCriteria } from './national-id-criteria';
 import { isPrescriptionTransaction, prescribeByCreate, prescribeOperation, prescribeTransaction } from './operations/prescription-prescribe';
 import { authorizeEntries } from './bundle/authorize-entries';
 import { isEPrescription } from '../domain/prescription/prescribe';
@@ -28,52 +26,10 @@ import { shippedConformanceRead, structureDefinitionRead } from './operations/st
 import { valueSetExpand } from './operations/terminology-expand';
 import { codeSystemLookup } from './operations/terminology-lookup';
 import { valueSetValidateCode } from './operations/terminology-validate-code';
-import type { FhirRequest, FhirResponse } from './request';
-import { withCurrentAuditTrail } from './audit-trail-reads';
+import type { FhirRoute, Handler } from './route-types';
+import { searchCompartment, searchSystem, searchType } from './search/search-handlers';
 
-export type Handler = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
-
-/**
- * The FHIR route table: the one list that express registration, the
- * CapabilityStatement and the OpenAPI check are all derived from, so what we
- * advertise cannot drift from what we serve.
- */
-export interface FhirRoute {
-  method: FhirRequest['method'];
-  /** express 5 path, relative to the FHIR base. */
-  path: string;
-  /** FHIR interaction code (restful-interaction value set) or `operation`. */
-  interaction: string;
-  level: 'system' | 'type' | 'instance';
-  /** For operations: the operation name without `$`. */
-  operation?: string;
-  /**
-   * The resource types a `:type` route serves (an operation defined on one type); any other type
-   * in the URL is 404. Absent: every type. The OpenAPI document and CapabilityStatement follow it.
-   */
-  types?: readonly string[];
-  /** Operation-specific error statuses and when they happen, for the OpenAPI document. */
-  errors?: Readonly<Record<number, string>>;
-  handler: Handler;
-}
-
-/** Searches run confined to what the caller may see: its patient compartment, its granular scopes. */
-const confined =
-  (run: Handler): Handler =>
-  async (ctx, req) => {
-    assertNationalIdCriteria(ctx, req.query);
-    const narrowed: FhirRequest = { ...req, query: narrowQuery(req.access, req.query) };
-    const out = await run(ctx, narrowed);
-    await filterBundleToCompartment(ctx, req.access, out.body);
-    return out;
-  };
-const searchType: Handler = confined((ctx, req) =>
-  req.access?.patientCompartment
-    ? ctx.search.searchCompartment(req, 'Patient', req.access.patientCompartment, req.params.type)
-    : ctx.search.searchType(req, req.params.type),
-);
-const searchSystem: Handler = confined((ctx, req) => ctx.search.searchSystem(req));
-const searchCompartment: Handler = confined((ctx, req) => ctx.search.searchCompartment(req, req.params.type, req.params.id, req.params.compartmentType));
+export type { FhirRoute, Handler } from './route-types';
 
 const idempotentCreate = idempotent(create);
 const idempotentBundle = idempotent(bundleInteraction);
@@ -138,9 +94,5 @@ const ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/:type/:id/:compartmentType', interaction: 'search-compartment', level: 'instance', handler: searchCompartment },
 ];
 
-/** Interactions that can return AuditEvents (see ./audit-trail-reads.ts). */
-const READS_AUDIT_TRAIL = new Set(['read', 'vread', 'search-type', 'search-system', 'search-compartment', 'history-instance', 'history-type', 'history-system', 'transaction']);
-
-export const FHIR_ROUTES: FhirRoute[] = ROUTES.map((r) =>
-  READS_AUDIT_TRAIL.has(r.interaction) ? { ...r, handler: withCurrentAuditTrail(r.handler, r.level, r.interaction) } : r,
-);
+/** The FHIR route table (see ./route-types.ts). */
+export const FHIR_ROUTES: readonly FhirRoute[] = ROUTES;

@@ -3,10 +3,9 @@ import type { AuthService } from '../auth/auth-service';
 import type { Principal } from '../auth/principal';
 import { enforceRateLimit } from '../auth/rate-limit';
 import type { Config } from '../config/config';
-import { buildAuditEvent } from '../domain/audit/build-audit-event';
-import { recordAuditAlone } from '../domain/audit/record-audit';
 import { isFhirError } from '../errors/fhir-error';
 import type { FhirContext } from '../fhir/context';
+import { recordRefusedAuthentication } from '../fhir/request-audit';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -43,19 +42,7 @@ export function authenticate(auth: AuthService, ctx: FhirContext, config: Config
     } catch (err) {
       if (isFhirError(err) && err.status === 401) {
         try {
-          await recordAuditAlone(
-            ctx,
-            buildAuditEvent({
-              interaction: 'authenticate',
-              claimedClientId: claimedClient(req.header('authorization')),
-              patientIds: [],
-              outcome: 'minor-failure',
-              outcomeDescription: err.message.slice(0, 300),
-              requestId: req.requestId,
-              clientIp: req.ip,
-              when: ctx.clock.now(),
-            }),
-          );
+          await recordRefusedAuthentication(ctx, { claimedClientId: claimedClient(req.header('authorization')), reason: err.message, requestId: req.requestId, clientIp: req.ip });
         } catch (auditErr) {
           ctx.logger.error({ reqId: req.requestId, err: { message: (auditErr as Error).message } }, 'could not audit a refused authentication');
         }

@@ -2,7 +2,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { FhirError, isFhirError } from '../errors/fhir-error';
 import { internalErrorOutcome, outcomeFromError } from '../errors/operation-outcome';
-import { mapDriverError } from '../repository/driver-errors';
 import { sendJson } from './send';
 
 /** Errors raised by express' body reader, turned into FHIR errors. */
@@ -15,11 +14,14 @@ function fromBodyReader(err: unknown): FhirError | undefined {
   return undefined;
 }
 
-/** The one place where an error becomes an HTTP answer. */
-export function errorHandler(logger: Logger) {
+/**
+ * The one place where an error becomes an HTTP answer. `mapError` turns errors of the layers below
+ * (a lost database connection) into the FHIR errors they mean; wired in app.ts.
+ */
+export function errorHandler(logger: Logger, mapError: (err: unknown) => unknown = (err) => err) {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const mapped = mapDriverError(err);
+    const mapped = mapError(err);
     const fhirError = isFhirError(mapped) ? mapped : fromBodyReader(err);
     if (res.headersSent) {
       logger.error({ reqId: req.requestId, err: errorSummary(err) }, 'error after response started');

@@ -2,9 +2,9 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { FhirContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { FhirError } from '../errors/fhir-error';
-import { accessOptionsOf, authorizeRoute } from '../fhir/access';
+import { accessOptionsOf, authorizeRoute, scopeOf } from '../fhir/access';
 import { createRequestAudit, type RequestAudit } from '../fhir/request-audit';
-import type { FhirRoute } from '../fhir/routes';
+import type { FhirRoute } from '../fhir/route-types';
 import { parseJson } from '../shared/json';
 import { sendJson, sendRaw } from './send';
 
@@ -51,7 +51,7 @@ export function sendFhirResponse(res: Response, out: FhirResponse): void {
 }
 
 /** Registers the FHIR route table on an express router. */
-export function mountFhirRoutes(router: Router, routes: FhirRoute[], ctx: FhirContext): void {
+export function mountFhirRoutes(router: Router, routes: readonly FhirRoute[], ctx: FhirContext): void {
   const accessOptions = accessOptionsOf(ctx.config);
   for (const route of routes) {
     const register = router[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch'].bind(router);
@@ -63,9 +63,12 @@ export function mountFhirRoutes(router: Router, routes: FhirRoute[], ctx: FhirCo
         }
         const fhirReq = toFhirRequest(req, baseUrlOf(req, ctx.config.baseUrl));
         fhirReq.principal = req.principal;
-        audit = createRequestAudit(ctx, route, fhirReq, req.ip);
+        fhirReq.clientIp = req.ip;
+        if (route.operation) fhirReq.operation = `$${route.operation}`;
+        audit = createRequestAudit(ctx, route, fhirReq);
         fhirReq.access = authorizeRoute(route, fhirReq, accessOptions);
-        const out = await route.handler({ ...ctx, auditWrite: audit.auditWrite }, fhirReq);
+        if (fhirReq.principal) fhirReq.scope = scopeOf(ctx, fhirReq);
+        const out = await route.handler(audit.ctx, fhirReq);
         await audit.afterSuccess(out);
         sendFhirResponse(res, out);
       } catch (err) {

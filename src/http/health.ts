@@ -1,9 +1,7 @@
 import { Router } from 'express';
-import type { Db } from '../repository/db';
-import { ping } from '../repository/db';
 
-/** Liveness says the process answers; readiness says the database does too. */
-export function healthRoutes(db: Db, isShuttingDown: () => boolean): Router {
+/** Liveness says the process answers; readiness says the database does too (`ping`, wired in app.ts). */
+export function healthRoutes(ping: () => Promise<void>, isShuttingDown: () => boolean): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -14,7 +12,7 @@ export function healthRoutes(db: Db, isShuttingDown: () => boolean): Router {
       return;
     }
     try {
-      await Promise.race([ping(db), new Promise((_r, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+      await Promise.race([ping(), new Promise((_r, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
       res.json({ status: 'ready' });
     } catch {
       res.status(503).setHeader('Retry-After', '1').json({ status: 'database-unavailable' });

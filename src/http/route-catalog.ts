@@ -65,7 +65,7 @@ export interface ServiceRoute {
 }
 
 const CLIENT_ID = { id: 'The client id (1-64 of `A-Za-z0-9._-`).' };
-const ADMIN = 'Needs a `registry-admin` access token, or the operator bootstrap credential (`ADMIN_BOOTSTRAP_TOKEN`) to register the first administrator.';
+const ADMIN = 'Needs an `operator` access token (scope `admin/clients`), or the operator bootstrap credential (`ADMIN_BOOTSTRAP_TOKEN`) to register the first operator. Registry administrators do not administer clients. Every change is audited.';
 
 export const SERVICE_ROUTES: readonly ServiceRoute[] = [
   {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
+import { filterCondition, type Filter } from './search-query';
 import { guarded } from './transaction';
 
 export interface PatientRecordQuery {
@@ -11,6 +12,8 @@ export interface PatientRecordQuery {
   /** Keyset position: rows after this (resource_type, id). */
   after?: { resourceType: string; id: string };
   limit: number;
+  /** The caller's access scope as a filter on the rows. */
+  visible: Filter;
 }
 
 export interface PatientRecordRow {
@@ -42,7 +45,7 @@ export async function readPatientRecordPage(db: Db, q: PatientRecordQuery): Prom
   return guarded(async () => {
     const { rows } = await sql<PatientRecordRow>`
       select r.resource_type, r.id, r.content from resource r
-      where not r.deleted and (${self} or ${inCompartment}) ${since} ${after}
+      where not r.deleted and (${self} or ${inCompartment}) and ${filterCondition(q.visible)} ${since} ${after}
       order by r.resource_type, r.id
       limit ${q.limit}`.execute(db);
     return rows;

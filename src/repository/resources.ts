@@ -147,6 +147,8 @@ async function insertHistory(tx: Tx, v: WriteVersionInput): Promise<void> {
 
 export interface HistoryQuery {
   resourceType?: string;
+  /** System history limited to these types (the ones the caller may read). */
+  types?: string[];
   id?: string;
   since?: Date;
   at?: Date;
@@ -169,6 +171,7 @@ export async function readHistory(db: Executor, q: HistoryQuery): Promise<Histor
       .orderBy('seq', 'desc')
       .limit(q.count + 1);
     if (q.resourceType) query = query.where('resource_type', '=', q.resourceType);
+    if (q.types) query = query.where('resource_type', 'in', q.types);
     if (q.id) query = query.where('id', '=', q.id);
     if (q.since) query = query.where('last_updated', '>=', q.since);
     if (q.at) query = query.where('last_updated', '<=', q.at);

@@ -36,9 +36,17 @@ export type Filter =
   | { kind: 'composite'; param: string; values: { table: IndexTable; match: Match }[][] }
   /** Resources in the compartment of `type/id` through any of `params`. */
   | { kind: 'compartment'; type: string; id: string; params: string[]; includeSelf: boolean }
+  /** Resources in Patient/{patientId}'s compartment, whatever their type (`pairs`: every `Type.param` that puts one there). */
+  | { kind: 'patientCompartment'; patientId: string; pairs: string[] }
   | { kind: 'and'; filters: Filter[] }
   | { kind: 'or'; filters: Filter[] }
-  | { kind: 'resourceType'; type: string };
+  | { kind: 'resourceType'; type: string }
+  /** The resource's type is one of `types` (or none of them, negated). */
+  | { kind: 'resourceTypes'; types: string[]; negate?: boolean };
+
+/** A filter no resource passes, and one every resource passes. */
+export const NO_RESOURCE: Filter = { kind: 'or', filters: [] };
+export const ANY_RESOURCE: Filter = { kind: 'and', filters: [] };
 
 export type SortKey =
   | { kind: 'column'; column: 'id' | 'last_updated'; desc: boolean }
@@ -244,6 +252,18 @@ function filterSql(al: Aliases, f: Filter, typeRef: Sql, idRef: Sql, rAlias: str
       return or(f.filters.map((x) => filterSql(al, x, typeRef, idRef, rAlias)));
     case 'resourceType':
       return sql`${typeRef} = ${f.type}`;
+    case 'resourceTypes': {
+      if (f.types.length === 0) return f.negate ? TRUE : FALSE;
+      const e = sql`${typeRef} in (${sql.join(f.types)})`;
+      return f.negate ? sql`not ${e}` : e;
+    }
+    case 'patientCompartment': {
+      const a = al.next();
+      const viaRef = f.pairs.length
+        ? sql`exists (select 1 from search_reference as ${sql.id(a)} where ${col(a, 'resource_type')} = ${typeRef} and ${col(a, 'resource_id')} = ${idRef} and ${col(a, 'target_type')} = 'Patient' and ${col(a, 'target_id')} = ${f.patientId} and (${col(a, 'resource_type')} || '.' || ${col(a, 'param')}) in (${sql.join(f.pairs)}))`
+        : FALSE;
+      return or([viaRef, sql`(${typeRef} = 'Patient' and ${idRef} = ${f.patientId})`]);
+    }
   }
 }
 
@@ -390,21 +410,6 @@ export interface ResourceRef {
   id: string;
 }
 
-/**
- * Confines included rows to one patient's compartment inside the SQL, so an `_include` of a
- * patient token never even fetches another patient's resources. `pairs` are the
- * `Type.param` compartment memberships (from the CompartmentDefinition).
- */
-export interface IncludeConfinement {
-  patientId: string;
-  pairs: string[];
-}
-
-function confinedTo(c: IncludeConfinement | undefined) {
-  if (!c) return sql``;
-  return sql`and ((r.resource_type = 'Patient' and r.id = ${c.patientId}) or exists (select 1 from search_reference as c where c.target_id = ${c.patientId} and c.target_type = 'Patient' and c.resource_type = r.resource_type and c.resource_id = r.id and (c.resource_type || '.' || c.param) in (${sql.join(c.pairs)})))`;
-}
-
 /** Current resources referenced by `sources` through `param` (`*` = any), optionally only of `targetType`. */
 export async function findIncluded(
   db: Db | Tx,
@@ -413,11 +418,12 @@ export async function findIncluded(
   param: string,
   targetType: string | undefined,
   limit: number,
-  confinement?: IncludeConfinement,
+  access: Filter,
 ): Promise<MatchRow[]> {
   if (sourceIds.length === 0) return [];
+  const visible = filterSql(new Aliases(), access, sql.ref('r.resource_type'), sql.ref('r.id'), 'r');
   const result = await guarded(() =>
-    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.target_type and r.id = x.target_id where x.resource_type = ${sourceType} and x.resource_id in (${sql.join(sourceIds)}) ${param === '*' ? sql`` : sql`and x.param = ${param}`} ${targetType ? sql`and x.target_type = ${targetType}` : sql``} and not r.deleted ${confinedTo(confinement)} order by r.resource_type, r.id limit ${limit}`.execute(db),
+    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.target_type and r.id = x.target_id where x.resource_type = ${sourceType} and x.resource_id in (${sql.join(sourceIds)}) ${param === '*' ? sql`` : sql`and x.param = ${param}`} ${targetType ? sql`and x.target_type = ${targetType}` : sql``} and not r.deleted and ${visible} order by r.resource_type, r.id limit ${limit}`.execute(db),
   );
   return result.rows.map((r) => ({ ...r, keys: [] }));
 }
@@ -430,11 +436,44 @@ export async function findRevIncluded(
   targetType: string,
   targetIds: string[],
   limit: number,
-  confinement?: IncludeConfinement,
+  access: Filter,
 ): Promise<MatchRow[]> {
   if (targetIds.length === 0) return [];
+  const visible = filterSql(new Aliases(), access, sql.ref('r.resource_type'), sql.ref('r.id'), 'r');
   const result = await guarded(() =>
-    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.resource_type and r.id = x.resource_id where x.resource_type = ${sourceType} ${param === '*' ? sql`` : sql`and x.param = ${param}`} and x.target_type = ${targetType} and x.target_id in (${sql.join(targetIds)}) and not r.deleted ${confinedTo(confinement)} order by r.resource_type, r.id limit ${limit}`.execute(db),
+    sql<{ resource_type: string; id: string; content: string }>`select distinct r.resource_type, r.id, r.content from search_reference as x join resource as r on r.resource_type = x.resource_type and r.id = x.resource_id where x.resource_type = ${sourceType} ${param === '*' ? sql`` : sql`and x.param = ${param}`} and x.target_type = ${targetType} and x.target_id in (${sql.join(targetIds)}) and not r.deleted and ${visible} order by r.resource_type, r.id limit ${limit}`.execute(db),
   );
   return result.rows.map((r) => ({ ...r, keys: [] }));
+}
+
+/**
+ * Current versions of resources of one type if they pass `access` (the caller's access scope as a
+ * filter); a resource the filter hides is indistinguishable from a missing one. Deleted resources
+ * have no index rows, so a filter that needs them (compartment, granular scope) hides those too.
+ */
+/** The SQL condition of `filter` on the resource row aliased `alias` (for queries written elsewhere in the repository). */
+export function filterCondition(filter: Filter, alias = 'r'): RawBuilder<unknown> {
+  return filterSql(new Aliases(), filter, sql.ref(`${alias}.resource_type`), sql.ref(`${alias}.id`), alias);
+}
+
+export interface VisibleRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date | string;
+  deleted: boolean;
+  content: string | null;
+}
+
+export async function readVisible(db: Db | Tx, resourceType: string, ids: readonly string[], access: Filter): Promise<VisibleRow[]> {
+  if (ids.length === 0) return [];
+  const visible = filterSql(new Aliases(), access, sql.ref('r.resource_type'), sql.ref('r.id'), 'r');
+  const result = await guarded(() =>
+    sql<VisibleRow>`select r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content from resource as r where r.resource_type = ${resourceType} and r.id in (${sql.join([...ids])}) and ${visible}`.execute(db),
+  );
+  return result.rows;
+}
+
+export async function readCurrentIfVisible(db: Db | Tx, resourceType: string, id: string, access: Filter): Promise<VisibleRow | undefined> {
+  return (await readVisible(db, resourceType, [id], access))[0];
 }

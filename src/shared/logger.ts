@@ -4,7 +4,7 @@ import pino, { Logger } from 'pino';
  * Structured logs. Health data and credentials never belong in a log line, so the
  * paths that could carry them are redacted even if a caller logs them by mistake.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: { service: 'opennhis' },
@@ -24,7 +24,7 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  }, destination);
 }
 
 export type { Logger };

@@ -8,6 +8,8 @@ import { DEMO_KEY_SYSTEM, EGN_SYSTEM, generateDemoCountry, toTransactionBundles,
 import { loadDemoBundles, type DemoLoadReport } from '../../src/demo/demo-loader';
 import { FACILITY_CODE_SYSTEM, LOCATION_CODE_SYSTEM, PRACTITIONER_NUMBER_SYSTEM } from '../../src/domain/registry/registry-systems';
 import type { FhirContext } from '../../src/fhir/context';
+import { SERVER_SCOPE } from '../../src/store/access/access-scope';
+import { matchResourceIds } from '../../src/store/search/search-resources';
 import { startServer } from '../../src/server';
 import { bgEgn } from '../../src/shared/national-id/bg-egn';
 import { createLogger } from '../../src/shared/logger';
@@ -104,7 +106,7 @@ describe('loading the demo country (PostgreSQL, REGISTRY_MODE=strict)', () => {
     // Delete the last 20 patients and load again: only they are created.
     const patients = country.entries.filter((e) => e.resourceType === 'Patient').slice(130);
     for (const p of patients) {
-      const id = (await ctx.search.findIds(ctx.db, 'Patient', new URLSearchParams(p.url.split('?')[1]), 1))[0];
+      const id = (await matchResourceIds(ctx.db, SERVER_SCOPE, 'Patient', new URLSearchParams(p.url.split('?')[1]), 1))[0];
       expect((await s.fetch(`/Patient/${id}`, { method: 'DELETE' })).status).toBe(200);
     }
     const resumed = await loadDemoBundles(ctx, bundles);

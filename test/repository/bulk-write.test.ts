@@ -5,7 +5,7 @@
  * escaping in an array literal included; and reports ids that were already taken.
  */
 import { sql } from 'kysely';
-import { extractIndexRows } from '../../src/fhir/search/extract-index';
+import { extractIndexRows } from '../../src/store/search/extract-index';
 import { insertCreatedResources } from '../../src/repository/bulk-write';
 import { insertFirstVersion } from '../../src/repository/resources';
 import { arrayLiteral } from '../../src/repository/search-index';

@@ -1,21 +1,21 @@
 // Audit trail as FHIR AuditEvents following IHE BALP: https://profiles.ihe.net/ITI/BALP/
-import type { FhirContext } from '../../src/fhir/context';
-import { createSearchEngine } from '../../src/fhir/search';
-import { auditOutcomeForStatus, buildAuditEvent } from '../../src/domain/audit/build-audit-event';
-import { drainAuditTrail, recordAudit, recordAuditAlone } from '../../src/domain/audit/record-audit';
+import { auditOutcomeForStatus, buildAuditEvent } from '../../src/store/audit/audit-event-json';
+import { createAuditTrail, type AuditTrail } from '../../src/store/audit/audit-trail';
+import { readAuditEvent, searchAuditEvents } from '../../src/store/audit/audit-search';
+import { SERVER_SCOPE } from '../../src/store/access/access-scope';
 import type { Principal } from '../../src/auth/principal';
 import { inTransaction } from '../../src/repository/transaction';
-import { createLogger } from '../../src/shared/logger';
 import { uuidIds } from '../../src/shared/ids';
 import { startSecurityHarness, type SecurityHarness } from './setup';
 
 let h: SecurityHarness;
-let ctx: FhirContext;
+let trail: AuditTrail;
 beforeAll(async () => {
   h = await startSecurityHarness();
-  const logger = createLogger('silent');
-  ctx = { db: h.handle.db, config: h.config, clock: h.clock, ids: uuidIds, logger, search: createSearchEngine({ db: h.handle.db, logger }), validate: () => [], writeHooks: [] };
+  trail = createAuditTrail({ db: h.handle.db, ids: uuidIds, readCommit: 'durable' });
 });
+/** Ids of the events a search of the trail finds (as an auditor would search it). */
+const findIds = async (query: string) => (await searchAuditEvents(h.handle.db, SERVER_SCOPE, new URLSearchParams(query), { strict: true })).events.map((e) => e.id);
 afterAll(() => h.close());
 
 const pharmacy: Principal = {
@@ -83,23 +83,23 @@ test('a patient reading: the patient is the requesting user', () => {
   expect(JSON.stringify(ev)).not.toContain('7501011234');
 });
 
-test('recorded through the write path: stored, versioned and searchable by patient', async () => {
-  const ev = buildAuditEvent({ principal: pharmacy, interaction: 'read', resourceType: 'MedicationRequest', id: 'mr1', patientIds: ['pat-42'], outcome: 'success', requestId: 'r1', when });
-  const written = await inTransaction(h.handle.db, (tx) => recordAudit(ctx, tx, ev));
-  expect(written).toMatchObject({ resourceType: 'AuditEvent', versionId: 1 });
-  await recordAuditAlone(ctx, buildAuditEvent({ principal: pharmacy, interaction: 'read', resourceType: 'MedicationRequest', id: 'mr2', patientIds: ['pat-43'], outcome: 'success', requestId: 'r2', when }));
-  await drainAuditTrail(ctx);
-  expect(await ctx.search.findIds(h.handle.db, 'AuditEvent', new URLSearchParams('patient=Patient/pat-42'), 10)).toEqual([written.id]);
-  expect(await ctx.search.findIds(h.handle.db, 'AuditEvent', new URLSearchParams('patient=Patient/pat-43'), 10)).toHaveLength(1);
+test('recorded in the audit store: stored, versioned and searchable by patient', async () => {
+  const ev = { principal: pharmacy, interaction: 'read' as const, resourceType: 'MedicationRequest', id: 'mr1', patientIds: ['pat-42'], outcome: 'success' as const, requestId: 'r1', when };
+  const [row] = await inTransaction(h.handle.db, (tx) => trail.recordInTransaction(tx, [ev]));
+  const written = (await readAuditEvent(h.handle.db, SERVER_SCOPE, row.id))!;
+  expect(written).toMatchObject({ resourceType: 'AuditEvent', meta: { versionId: '1' } });
+  await trail.record({ principal: pharmacy, interaction: 'read', resourceType: 'MedicationRequest', id: 'mr2', patientIds: ['pat-43'], outcome: 'success', requestId: 'r2', when });
+  expect(await findIds('patient=Patient/pat-42')).toEqual([written.id]);
+  expect(await findIds('patient=Patient/pat-43')).toHaveLength(1);
 });
 
 test('the audit write shares the caller transaction: a failed request leaves no audit', async () => {
-  const ev = buildAuditEvent({ principal: pharmacy, interaction: 'create', resourceType: 'MedicationDispense', id: 'x', patientIds: ['pat-99'], outcome: 'success', requestId: 'r3', when });
+  const ev = { principal: pharmacy, interaction: 'create' as const, resourceType: 'MedicationDispense', id: 'x', patientIds: ['pat-99'], outcome: 'success' as const, requestId: 'r3', when };
   await expect(
     inTransaction(h.handle.db, async (tx) => {
-      await recordAudit(ctx, tx, ev);
+      await trail.recordInTransaction(tx, [ev]);
       throw new Error('the write failed');
     }),
   ).rejects.toThrow('the write failed');
-  expect(await ctx.search.findIds(h.handle.db, 'AuditEvent', new URLSearchParams('patient=Patient/pat-99'), 10)).toEqual([]);
+  expect(await findIds('patient=Patient/pat-99')).toEqual([]);
 });

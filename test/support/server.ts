@@ -38,6 +38,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse an existing database URL (e.g. two servers sharing one database). */
   databaseUrl?: string;
+  /** Every log line the server writes (at level info and above) is appended here. */
+  logLines?: string[];
 }
 
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
@@ -49,7 +51,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const config = loadConfig(env);
   // An empty dataDir makes the embedded database live in memory.
   if (opts.pglite) config.dataDir = '';
-  const running = await startServer({ config, logger: createLogger(config.logLevel) });
+  const logLines = opts.logLines;
+  const logger = logLines ? createLogger('info', { write: (line: string) => void logLines.push(line) }) : createLogger(config.logLevel);
+  const running = await startServer({ config, logger });
   const hospital = await createTestClient(running.db, { role: 'hospital', scopes: ['system/*.cruds'] });
   const admin = await createTestClient(running.db, { role: 'registry-admin', scopes: ['system/*.cruds'] });
   const tokens = { hospital: await obtainAccessTokenHttp(running.url, hospital), registryAdmin: await obtainAccessTokenHttp(running.url, admin) };

@@ -1,6 +1,6 @@
 import { FhirError } from '../../errors/fhir-error';
 import { claimNationalIds, releaseNationalIds } from '../../repository/patient-identity';
-import type { Tx } from '../../repository/transaction';
+import type { Tx } from '../../store/transaction';
 import type { NationalIdScheme } from '../../shared/national-id';
 import { nationalIdentifiersOf } from './national-identifiers';
 

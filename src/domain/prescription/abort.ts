@@ -1,9 +1,10 @@
 import type { Principal } from '../../auth/principal';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
-import type { WrittenVersion } from '../../fhir/persist';
 import { cancelPrescription, findPrescription, type PrescriptionRow } from '../../repository/prescriptions';
-import { inTransaction } from '../../repository/transaction';
+import type { StoreContext } from '../../store/store-context';
+import { inTransaction } from '../../store/transaction';
+import type { WrittenVersion } from '../../store/write/write-resources';
+import type { Writer } from '../../store/write/writer';
 import { requirePrincipal } from './actors';
 import { PRESCRIPTION_CODES, unknownTask, wrongState } from './errors';
 import { recordPrescriptionEvent, updateMedicationRequestStatus, updateTask } from './records';
@@ -16,14 +17,8 @@ function mayAbort(p: Principal, row: PrescriptionRow): boolean {
 }
 
 /** `$abort`: ready → cancelled; refused (409) while a pharmacy holds a live claim. */
-export async function abortPrescription(
-  ctx: FhirContext,
-  principal: Principal | undefined,
-  taskId: string,
-  requestId: string,
-  reason?: string,
-): Promise<{ row: PrescriptionRow; task: WrittenVersion }> {
-  const actor = requirePrincipal(principal);
+export async function abortPrescription(ctx: StoreContext, writer: Writer, taskId: string, reason?: string): Promise<{ row: PrescriptionRow; task: WrittenVersion }> {
+  const actor = requirePrincipal(writer.principal);
   return inTransaction(ctx.db, async (tx) => {
     const current = await findPrescription(tx, taskId);
     // To a patient, another patient's prescription does not exist (a 403 would tell it does).
@@ -34,9 +29,9 @@ export async function abortPrescription(
     const row = await cancelPrescription(tx, { taskId, now: ctx.clock.now() });
     if (!row) throw wrongState((await findPrescription(tx, taskId)) ?? current, 'ready (cancellable)', ctx.clock.now());
     const why = reason ?? `cancelled by the ${actor.role}`;
-    await recordPrescriptionEvent(ctx, tx, { row, action: 'abort', from: row.previousState, to: 'cancelled', principal: actor, reason: why, requestId });
-    const task = await updateTask(ctx, tx, row, why);
-    await updateMedicationRequestStatus(ctx, tx, row, 'cancelled', why);
+    await recordPrescriptionEvent(ctx, tx, { row, action: 'abort', from: row.previousState, to: 'cancelled', principal: actor, reason: why });
+    const task = await updateTask(ctx, tx, writer, row, why);
+    await updateMedicationRequestStatus(ctx, tx, writer, row, 'cancelled', why);
     return { row, task };
   });
 }

@@ -1,6 +1,6 @@
 import type { Principal } from '../../auth/principal';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
+import type { StoreContext as FhirContext } from '../../store/store-context';
 import { loadOrCreateServerKey } from '../../repository/prescriptions';
 import { PRESCRIPTION_CODES } from './errors';
 import { generateServerKey } from './secrets';

@@ -1,9 +1,10 @@
 import type { Principal } from '../../auth/principal';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
-import type { WrittenVersion } from '../../fhir/persist';
 import { claimPrescription, findPrescription, releaseClaim, type PrescriptionRow } from '../../repository/prescriptions';
-import { inTransaction, type Tx } from '../../repository/transaction';
+import type { StoreContext as FhirContext } from '../../store/store-context';
+import { inTransaction, type Tx } from '../../store/transaction';
+import type { WrittenVersion } from '../../store/write/write-resources';
+import type { Writer } from '../../store/write/writer';
 import { requirePharmacy, serverKey } from './actors';
 import { expiredError, PRESCRIPTION_CODES, unknownTask, wrongState } from './errors';
 import { expireOne } from './expire';
@@ -23,8 +24,9 @@ export interface AcceptResult {
  * winner's retry gets the same secret back; the others get 409 while the
  * claim's lease lives. A lapsed lease counts as ready.
  */
-export async function acceptPrescription(ctx: FhirContext, principal: Principal | undefined, taskId: string, accessCode: string | null, requestId: string): Promise<AcceptResult> {
-  const pharmacy = requirePharmacy(principal);
+export async function acceptPrescription(ctx: FhirContext, writer: Writer, taskId: string, accessCode: string | null): Promise<AcceptResult> {
+  const pharmacy = requirePharmacy(writer.principal);
+  const requestId = writer.requestId;
   if (!accessCode) throw FhirError.badRequest('The access code is required: ?ac=<access code>', { code: PRESCRIPTION_CODES.wrongAccessCode, expression: ['ac'] });
   const key = await serverKey(ctx);
   const codeHash = hashAccessCode(accessCode);
@@ -34,10 +36,10 @@ export async function acceptPrescription(ctx: FhirContext, principal: Principal 
     const row = await claimPrescription(tx, { taskId, accessCodeHash: codeHash, org: pharmacy.organization, client: pharmacy.clientId, now, leaseUntil });
     if (row) {
       if (row.previousState === 'in-progress') {
-        await recordPrescriptionEvent(ctx, tx, { row, action: 'lease-expired', from: 'in-progress', to: 'ready', reason: `claim of ${row.previousOwnerOrg ?? 'a pharmacy'} lapsed`, requestId });
+        await recordPrescriptionEvent(ctx, tx, { row, action: 'lease-expired', from: 'in-progress', to: 'ready', reason: `claim of ${row.previousOwnerOrg ?? 'a pharmacy'} lapsed` });
       }
-      await recordPrescriptionEvent(ctx, tx, { row, action: 'accept', from: 'ready', to: 'in-progress', principal: pharmacy, requestId, detail: { leaseExpiresAt: leaseUntil.toISOString() } });
-      const task = await updateTask(ctx, tx, row);
+      await recordPrescriptionEvent(ctx, tx, { row, action: 'accept', from: 'ready', to: 'in-progress', principal: pharmacy, detail: { leaseExpiresAt: leaseUntil.toISOString() } });
+      const task = await updateTask(ctx, tx, writer, row);
       return { row, task, secret: deriveClaimSecret(key, taskId, row.claimCounter) };
     }
     const current = await findPrescription(tx, taskId);
@@ -79,8 +81,8 @@ export function requireSecret(secret: string | null): string {
 }
 
 /** `$reject`: the pharmacy gives the prescription back (ready), its secret stops working. */
-export async function rejectPrescription(ctx: FhirContext, principal: Principal | undefined, taskId: string, secret: string | null, requestId: string, reason?: string): Promise<{ row: PrescriptionRow; task: WrittenVersion }> {
-  const pharmacy = requirePharmacy(principal);
+export async function rejectPrescription(ctx: FhirContext, writer: Writer, taskId: string, secret: string | null, reason?: string): Promise<{ row: PrescriptionRow; task: WrittenVersion }> {
+  const pharmacy = requirePharmacy(writer.principal);
   const presented = requireSecret(secret);
   const key = await serverKey(ctx);
   return inTransaction(ctx.db, async (tx) => {
@@ -93,7 +95,7 @@ export async function rejectPrescription(ctx: FhirContext, principal: Principal 
       await resolveClaim(ctx, tx, pharmacy, taskId, presented, key);
       throw FhirError.conflict(`Prescription ${claim.number} changed meanwhile; retry`, { code: PRESCRIPTION_CODES.wrongState });
     }
-    await recordPrescriptionEvent(ctx, tx, { row, action: 'reject', from: 'in-progress', to: 'ready', principal: pharmacy, reason, requestId });
-    return { row, task: await updateTask(ctx, tx, row) };
+    await recordPrescriptionEvent(ctx, tx, { row, action: 'reject', from: 'in-progress', to: 'ready', principal: pharmacy, reason });
+    return { row, task: await updateTask(ctx, tx, writer, row) };
   });
 }

@@ -1,11 +1,12 @@
 import type { Principal } from '../../auth/principal';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
-import { writeNew, type WrittenVersion } from '../../fhir/persist';
-import type { ResourceBody } from '../../fhir/resource-body';
-import { assertValid } from '../../fhir/validate-resource';
 import { addDispensed, closeClaim, listPrescriptionEvents, type PrescriptionRow, type TransitionedRow } from '../../repository/prescriptions';
-import { inTransaction, type Tx } from '../../repository/transaction';
+import type { ResourceBody } from '../../store/resource-body';
+import type { StoreContext as FhirContext } from '../../store/store-context';
+import { inTransaction, type Tx } from '../../store/transaction';
+import { assertValid } from '../../store/write/validate-resource';
+import { createResource, type WrittenVersion } from '../../store/write/write-resources';
+import { asWorkflow, type Writer } from '../../store/write/writer';
 import { requirePharmacy, serverKey } from './actors';
 import { requireSecret, resolveClaim } from './claim';
 import { PRESCRIPTION_CODES } from './errors';
@@ -70,9 +71,9 @@ async function explainFailure(ctx: FhirContext, tx: Tx, pharmacy: Principal & { 
   );
 }
 
-async function storeDispenses(ctx: FhirContext, tx: Tx, row: PrescriptionRow, pharmacy: string, dispenses: ResourceBody[]): Promise<WrittenVersion[]> {
+async function storeDispenses(ctx: FhirContext, tx: Tx, writer: Writer, row: PrescriptionRow, pharmacy: string, dispenses: ResourceBody[]): Promise<WrittenVersion[]> {
   const out: WrittenVersion[] = [];
-  for (const d of dispenses) out.push(await writeNew(ctx, tx, completeDispense(d, row, pharmacy, ctx.clock.now())));
+  for (const d of dispenses) out.push(await createResource(ctx, tx, asWorkflow(writer), completeDispense(d, row, pharmacy, ctx.clock.now())));
   return out;
 }
 
@@ -82,15 +83,8 @@ export interface DispenseResult {
   task: WrittenVersion;
 }
 
-export async function dispensePrescription(
-  ctx: FhirContext,
-  principal: Principal | undefined,
-  taskId: string,
-  secret: string | null,
-  input: ResourceBody[],
-  requestId: string,
-): Promise<DispenseResult> {
-  const pharmacy = requirePharmacy(principal);
+export async function dispensePrescription(ctx: FhirContext, writer: Writer, taskId: string, secret: string | null, input: ResourceBody[]): Promise<DispenseResult> {
+  const pharmacy = requirePharmacy(writer.principal);
   const presented = requireSecret(secret);
   if (input.length === 0) throw FhirError.badRequest('$dispense needs at least one MedicationDispense', { code: PRESCRIPTION_CODES.dispenseInvalid });
   const { dispenses, total } = checkDispenses(ctx, input);
@@ -99,17 +93,16 @@ export async function dispensePrescription(
     const claim = await resolveClaim(ctx, tx, pharmacy, taskId, presented, key);
     const row = await addDispensed(tx, { taskId, claimCounter: claim.claimCounter, quantity: total, now: ctx.clock.now() });
     if (!row) return explainFailure(ctx, tx, pharmacy, taskId, presented, key, total);
-    const written = await storeDispenses(ctx, tx, row, pharmacy.organization, dispenses);
+    const written = await storeDispenses(ctx, tx, writer, row, pharmacy.organization, dispenses);
     await recordPrescriptionEvent(ctx, tx, {
       row,
       action: 'dispense',
       from: 'in-progress',
       to: 'in-progress',
       principal: pharmacy,
-      requestId,
       detail: { quantity: total, dispenses: summarize(written) },
     });
-    return { row, dispenses: written, task: await updateTask(ctx, tx, row) };
+    return { row, dispenses: written, task: await updateTask(ctx, tx, writer, row) };
   });
 }
 
@@ -119,16 +112,8 @@ export interface CloseResult extends DispenseResult {
   claims: ReceiptClaims;
 }
 
-export async function closePrescription(
-  ctx: FhirContext,
-  principal: Principal | undefined,
-  taskId: string,
-  secret: string | null,
-  input: ResourceBody[],
-  requestId: string,
-  issuer: string,
-): Promise<CloseResult> {
-  const pharmacy = requirePharmacy(principal);
+export async function closePrescription(ctx: FhirContext, writer: Writer, taskId: string, secret: string | null, input: ResourceBody[], issuer: string): Promise<CloseResult> {
+  const pharmacy = requirePharmacy(writer.principal);
   const presented = requireSecret(secret);
   const { dispenses, total } = checkDispenses(ctx, input);
   const key = await serverKey(ctx);
@@ -138,19 +123,18 @@ export async function closePrescription(
     if (!row) return explainFailure(ctx, tx, pharmacy, taskId, presented, key, total);
     const consumed = await readResource(tx, 'MedicationRequest', row.medicationRequestId);
     const consumedHash = sha256Hex(stringifyJson(consumed));
-    const written = await storeDispenses(ctx, tx, row, pharmacy.organization, dispenses);
+    const written = await storeDispenses(ctx, tx, writer, row, pharmacy.organization, dispenses);
     await recordPrescriptionEvent(ctx, tx, {
       row,
       action: 'close',
       from: 'in-progress',
       to: row.state,
       principal: pharmacy,
-      requestId,
       reason: row.state === 'completed' ? 'nothing remains' : `fill ${row.fillsUsed} of ${row.fillsAllowed} done`,
       detail: { quantity: total, dispenses: summarize(written) },
     });
-    const task = await updateTask(ctx, tx, row);
-    const medicationRequest = row.state === 'completed' ? await updateMedicationRequestStatus(ctx, tx, row, 'completed') : undefined;
+    const task = await updateTask(ctx, tx, writer, row);
+    const medicationRequest = row.state === 'completed' ? await updateMedicationRequestStatus(ctx, tx, writer, row, 'completed') : undefined;
     const all = await listClaimDispenses(tx, row, written);
     const claims: ReceiptClaims = {
       prescriptionNumber: row.number,

@@ -1,6 +1,7 @@
-import type { FhirContext } from '../../fhir/context';
 import { expirePrescription, listDueTasks, releaseLapsedLease, type PrescriptionRow } from '../../repository/prescriptions';
-import { inTransaction, type Tx } from '../../repository/transaction';
+import type { StoreContext as FhirContext } from '../../store/store-context';
+import { inTransaction, type Tx } from '../../store/transaction';
+import { serverWriter } from '../../store/write/writer';
 import { recordPrescriptionEvent, updateMedicationRequestStatus, updateTask } from './records';
 
 /**
@@ -12,18 +13,20 @@ import { recordPrescriptionEvent, updateMedicationRequestStatus, updateTask } fr
  */
 async function applyDue(ctx: FhirContext, tx: Tx, taskId: string, requestId: string): Promise<PrescriptionRow | undefined> {
   const now = ctx.clock.now();
+  // The server's own change: audited as the server, whoever's request happened to notice it.
+  const writer = serverWriter(requestId);
   const expired = await expirePrescription(tx, { taskId, now });
   if (expired) {
     const reason = `validity period ended ${expired.validityEnd.toISOString()}`;
-    await recordPrescriptionEvent(ctx, tx, { row: expired, action: 'expire', from: expired.previousState, to: 'expired', reason, requestId });
-    await updateTask(ctx, tx, expired, reason);
-    await updateMedicationRequestStatus(ctx, tx, expired, 'stopped', reason);
+    await recordPrescriptionEvent(ctx, tx, { row: expired, action: 'expire', from: expired.previousState, to: 'expired', reason });
+    await updateTask(ctx, tx, writer, expired, reason);
+    await updateMedicationRequestStatus(ctx, tx, writer, expired, 'stopped', reason);
     return expired;
   }
   const released = await releaseLapsedLease(tx, { taskId, now });
   if (released) {
-    await recordPrescriptionEvent(ctx, tx, { row: released, action: 'lease-expired', from: 'in-progress', to: 'ready', reason: `claim of ${released.previousOwnerOrg ?? 'a pharmacy'} lapsed`, requestId });
-    await updateTask(ctx, tx, released);
+    await recordPrescriptionEvent(ctx, tx, { row: released, action: 'lease-expired', from: 'in-progress', to: 'ready', reason: `claim of ${released.previousOwnerOrg ?? 'a pharmacy'} lapsed` });
+    await updateTask(ctx, tx, writer, released);
   }
   return undefined;
 }

@@ -1,8 +1,4 @@
-import type { Principal } from '../../auth/principal';
 import { FhirError, type Issue } from '../../errors/fhir-error';
-import type { FhirContext, WriteHook } from '../../fhir/context';
-import { writeNew, type WrittenVersion } from '../../fhir/persist';
-import type { ResourceBody } from '../../fhir/resource-body';
 import {
   findPrescription,
   findPrescriptionByMedicationRequest,
@@ -11,22 +7,28 @@ import {
   nextPrescriptionSerial,
   type PrescriptionRow,
 } from '../../repository/prescriptions';
-import { readCurrent } from '../../repository/resources';
-import type { Tx } from '../../repository/transaction';
 import { parseJson } from '../../shared/json';
+import { SERVER_SCOPE } from '../../store/access/access-scope';
+import { readResource } from '../../store/read';
+import type { ResourceBody } from '../../store/resource-body';
+import { matchResourceIds } from '../../store/search/search-resources';
+import type { StoreContext } from '../../store/store-context';
+import type { Tx } from '../../store/transaction';
+import type { WriteHook } from '../../store/write/write-hooks';
+import { createResource, type WrittenVersion } from '../../store/write/write-resources';
+import { asWorkflow, type Writer } from '../../store/write/writer';
+import { requirePrincipal } from './actors';
 import { PRESCRIPTION_CODES } from './errors';
 import { formatPrescriptionNumber, PRESCRIPTION_NUMBER_SYSTEM } from './prescription-number';
-import { allowWorkflowWrite, isWorkflowWrite, recordPrescriptionEvent } from './records';
+import { recordPrescriptionEvent } from './records';
 import { atcCodeOf, safetyWarnings } from './safety-warnings';
 import { generateAccessCode, hashAccessCode } from './secrets';
 
 /**
- * Prescribing: a MedicationRequest (intent `order`) written inside a
- * prescribing scope gets a national prescription number before it is stored,
- * and, once stored, a server-owned Task (`ready`), a prescription row and an
- * access code — all in the same transaction. The scope carries the
- * prescriber and collects the access codes, which leave the server only in
- * the response of the request that made them.
+ * Prescribing, as plain steps through the store: a MedicationRequest (intent `order`) gets a
+ * national prescription number, then a server-owned Task (`ready`), a prescription row and an
+ * access code — all in the caller's transaction. The access code leaves the server only in the
+ * response of the request that made it.
  */
 export const EPRESCRIPTION_PROFILE = 'http://opennhis.org/fhir/StructureDefinition/eprescription-medication-request';
 
@@ -47,16 +49,6 @@ export interface PrescribedItem {
   task: WrittenVersion;
   row: PrescriptionRow;
 }
-
-interface PrescribingScope {
-  principal: Principal;
-  requestId: string;
-  pending: Map<string, PendingPrescription>;
-  items: PrescribedItem[];
-  creatingTask: boolean;
-}
-
-const scopes = new WeakMap<Tx, PrescribingScope>();
 
 function num(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -84,7 +76,7 @@ function relativeId(reference: unknown, types: string[]): { type: string; id: st
 }
 
 /** The checks and defaults of an ePrescription, in the write transaction (the patient and prescriber must exist now). */
-async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): Promise<{ resource: ResourceBody; pending: PendingPrescription }> {
+async function preparePrescription(ctx: StoreContext, tx: Tx, mr: ResourceBody): Promise<{ resource: ResourceBody; pending: PendingPrescription }> {
   if (mr.intent !== 'order') throw unprocessable(PRESCRIPTION_CODES.notEPrescription, `An ePrescription has intent 'order', not '${String(mr.intent)}'`, 'MedicationRequest.intent');
   if (mr.status !== 'active') throw unprocessable(PRESCRIPTION_CODES.notEPrescription, `A new ePrescription has status 'active', not '${String(mr.status)}'`, 'MedicationRequest.status');
   const identifiers = Array.isArray(mr.identifier) ? (mr.identifier as { system?: string }[]) : [];
@@ -94,7 +86,7 @@ async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): 
 
   const subject = relativeId((mr.subject as { reference?: unknown } | undefined)?.reference, ['Patient']);
   if (!subject) throw unprocessable(PRESCRIPTION_CODES.patientUnknown, 'subject must reference a Patient as Patient/{id}', 'MedicationRequest.subject');
-  const patientStored = await readCurrent(tx, 'Patient', subject.id);
+  const patientStored = await readResource(tx, SERVER_SCOPE, 'Patient', subject.id);
   if (!patientStored || patientStored.deleted || !patientStored.content) {
     throw unprocessable(PRESCRIPTION_CODES.patientUnknown, `Patient/${subject.id} does not exist`, 'MedicationRequest.subject');
   }
@@ -108,7 +100,7 @@ async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): 
   if (!requester) {
     throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, 'requester must reference the prescriber as Practitioner/{id} or PractitionerRole/{id}', 'MedicationRequest.requester');
   }
-  const prescriber = await readCurrent(tx, requester.type, requester.id);
+  const prescriber = await readResource(tx, SERVER_SCOPE, requester.type, requester.id);
   if (!prescriber || prescriber.deleted || !prescriber.content) {
     throw unprocessable(PRESCRIPTION_CODES.prescriberUnknown, `${requester.type}/${requester.id} does not exist`, 'MedicationRequest.requester');
   }
@@ -124,10 +116,10 @@ async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): 
   }
   // The national default (REGISTRY_MODE=strict): a Practitioner prescribes only while holding an active role.
   if (requester.type === 'Practitioner' && ctx.config.registryMode === 'strict') {
-    const roleIds = await ctx.search.findIds(tx, 'PractitionerRole', new URLSearchParams({ practitioner: `Practitioner/${requester.id}` }), 50);
+    const roleIds = await matchResourceIds(tx, SERVER_SCOPE, 'PractitionerRole', new URLSearchParams({ practitioner: `Practitioner/${requester.id}` }), 50);
     let holdsRole = false;
     for (const id of roleIds) {
-      const role = await readCurrent(tx, 'PractitionerRole', id);
+      const role = await readResource(tx, SERVER_SCOPE, 'PractitionerRole', id);
       if (role?.content && !role.deleted && activeRole(parseJson(role.content) as Parameters<typeof activeRole>[0])) holdsRole = true;
     }
     if (!holdsRole) {
@@ -177,100 +169,102 @@ async function preparePrescription(ctx: FhirContext, tx: Tx, mr: ResourceBody): 
   };
 }
 
-/** The write hook: numbers ePrescriptions in a prescribing scope; refuses client writes to workflow-owned resources. */
-export function createPrescriptionWriteHook(ctx: FhirContext): WriteHook {
+/**
+ * The write hook, a guard only: a client's own writes may not touch what the prescribing
+ * workflow owns (an ePrescription's MedicationRequest and Task change only through the workflow's
+ * operations), nor create ePrescriptions or prescription Tasks around it.
+ */
+export function createPrescriptionGuard(): WriteHook {
   return {
-    async beforeStore(tx, resource, id) {
+    async beforeStore(tx, resource, id, writer) {
+      if (writer.origin === 'workflow') return resource;
       if (resource.resourceType === 'MedicationRequest') {
         if (await findPrescriptionByMedicationRequest(tx, id)) {
-          if (isWorkflowWrite(tx, 'MedicationRequest', id)) return resource;
           throw FhirError.conflict(`MedicationRequest/${id} is an ePrescription: it changes only through its Task ($abort, $close)`, {
             code: PRESCRIPTION_CODES.useWorkflow,
           });
         }
-        const scope = scopes.get(tx);
-        if (!scope) {
-          if (declaresProfile(resource)) {
-            throw unprocessable(
-              PRESCRIPTION_CODES.useWorkflow,
-              'ePrescriptions are created with POST /MedicationRequest or POST /MedicationRequest/$prescribe (which also takes a Bundle of several), so the access code can be returned',
-              'MedicationRequest.meta.profile',
-            );
-          }
-          return resource;
+        if (declaresProfile(resource)) {
+          throw unprocessable(
+            PRESCRIPTION_CODES.useWorkflow,
+            'ePrescriptions are created with POST /MedicationRequest or POST /MedicationRequest/$prescribe (which also takes a Bundle of several), so the access code can be returned',
+            'MedicationRequest.meta.profile',
+          );
         }
-        const prepared = await preparePrescription(ctx, tx, resource as ResourceBody);
-        scope.pending.set(id, prepared.pending);
-        return prepared.resource;
       }
       if (resource.resourceType === 'Task') {
         if (await findPrescription(tx, id)) {
-          if (isWorkflowWrite(tx, 'Task', id)) return resource;
           throw FhirError.conflict(`Task/${id} is owned by the server: use its operations ($accept, $reject, $dispense, $close, $abort)`, { code: PRESCRIPTION_CODES.useWorkflow });
         }
         const identifiers = Array.isArray(resource.identifier) ? (resource.identifier as { system?: string }[]) : [];
-        if (!scopes.get(tx)?.creatingTask && identifiers.some((i) => i.system === PRESCRIPTION_NUMBER_SYSTEM)) {
+        if (identifiers.some((i) => i.system === PRESCRIPTION_NUMBER_SYSTEM)) {
           throw unprocessable(PRESCRIPTION_CODES.useWorkflow, 'Prescription Tasks are created by the server', 'Task.identifier');
         }
       }
       return resource;
     },
-    async afterStore(tx, resource) {
-      if (resource.resourceType !== 'MedicationRequest') return;
-      const scope = scopes.get(tx);
-      const pending = scope?.pending.get(resource.id);
-      if (!scope || !pending) return;
-      scope.pending.delete(resource.id);
-      const now = ctx.clock.now();
-      const task: ResourceBody = {
-        resourceType: 'Task',
-        identifier: [{ use: 'official', system: PRESCRIPTION_NUMBER_SYSTEM, value: pending.number }],
-        status: 'ready',
-        intent: 'order',
-        focus: { reference: `MedicationRequest/${resource.id}` },
-        for: { reference: `Patient/${pending.patientId}` },
-        authoredOn: now.toISOString(),
-        lastModified: now.toISOString(),
-        ...(resource.requester ? { requester: resource.requester } : {}),
-        ...(resource.groupIdentifier ? { groupIdentifier: resource.groupIdentifier } : {}),
-        restriction: { repetitions: pending.fillsAllowed, period: { end: pending.validityEnd.toISOString() } },
-        businessStatus: { text: `fills used 0 of ${pending.fillsAllowed}` },
-      };
-      scope.creatingTask = true;
-      let written: WrittenVersion;
-      try {
-        written = await writeNew(ctx, tx, task);
-      } finally {
-        scope.creatingTask = false;
-      }
-      const accessCode = generateAccessCode();
-      const row = await insertPrescription(tx, {
-        taskId: written.id,
-        medicationRequestId: resource.id,
-        number: pending.number,
-        patientId: pending.patientId,
-        groupId: pending.groupId,
-        atcCode: pending.atcCode,
-        prescriberOrg: scope.principal.organization,
-        prescriberClient: scope.principal.clientId,
-        quantityPerFill: pending.quantityPerFill,
-        fillsAllowed: pending.fillsAllowed,
-        validityEnd: pending.validityEnd,
-        accessCodeHash: hashAccessCode(accessCode),
-        now,
-      });
-      await recordPrescriptionEvent(ctx, tx, { row, action: 'prescribe', to: 'ready', principal: scope.principal, requestId: scope.requestId });
-      scope.items.push({ number: pending.number, accessCode, task: written, row, medicationRequest: undefined as unknown as WrittenVersion });
-    },
-    async afterDelete(tx, resourceType, id) {
-      if (resourceType === 'MedicationRequest' && (await findPrescriptionByMedicationRequest(tx, id)) && !isWorkflowWrite(tx, resourceType, id)) {
+    async afterDelete(tx, resourceType, id, writer) {
+      if (writer.origin === 'workflow') return;
+      if (resourceType === 'MedicationRequest' && (await findPrescriptionByMedicationRequest(tx, id))) {
         throw FhirError.conflict(`MedicationRequest/${id} is an ePrescription: cancel it with Task/$abort`, { code: PRESCRIPTION_CODES.useWorkflow });
       }
-      if (resourceType === 'Task' && (await findPrescription(tx, id)) && !isWorkflowWrite(tx, resourceType, id)) {
+      if (resourceType === 'Task' && (await findPrescription(tx, id))) {
         throw FhirError.conflict(`Task/${id} is owned by the server: cancel it with $abort`, { code: PRESCRIPTION_CODES.useWorkflow });
       }
     },
   };
+}
+
+/** The server-owned Task of a new prescription: ready, for the patient, focused on the MedicationRequest. */
+function buildTask(mr: WrittenVersion, pending: PendingPrescription, now: Date): ResourceBody {
+  const resource = mr.resource;
+  return {
+    resourceType: 'Task',
+    identifier: [{ use: 'official', system: PRESCRIPTION_NUMBER_SYSTEM, value: pending.number }],
+    status: 'ready',
+    intent: 'order',
+    focus: { reference: `MedicationRequest/${mr.id}` },
+    for: { reference: `Patient/${pending.patientId}` },
+    authoredOn: now.toISOString(),
+    lastModified: now.toISOString(),
+    ...(resource.requester ? { requester: resource.requester } : {}),
+    ...(resource.groupIdentifier ? { groupIdentifier: resource.groupIdentifier } : {}),
+    restriction: { repetitions: pending.fillsAllowed, period: { end: pending.validityEnd.toISOString() } },
+    businessStatus: { text: `fills used 0 of ${pending.fillsAllowed}` },
+  };
+}
+
+/**
+ * One ePrescription, step by step in the caller's transaction: the MedicationRequest with its
+ * national number, its server-owned Task, the prescription row with the access code's hash, and
+ * the first timeline row. The access code leaves the server only in this step's result.
+ */
+async function prescribeOne(ctx: StoreContext, tx: Tx, writer: Writer, mr: ResourceBody): Promise<PrescribedItem> {
+  const principal = requirePrincipal(writer.principal);
+  const workflow = asWorkflow(writer);
+  const prepared = await preparePrescription(ctx, tx, mr);
+  const pending = prepared.pending;
+  const medicationRequest = await createResource(ctx, tx, workflow, prepared.resource);
+  const now = ctx.clock.now();
+  const task = await createResource(ctx, tx, workflow, buildTask(medicationRequest, pending, now));
+  const accessCode = generateAccessCode();
+  const row = await insertPrescription(tx, {
+    taskId: task.id,
+    medicationRequestId: medicationRequest.id,
+    number: pending.number,
+    patientId: pending.patientId,
+    groupId: pending.groupId,
+    atcCode: pending.atcCode,
+    prescriberOrg: principal.organization,
+    prescriberClient: principal.clientId,
+    quantityPerFill: pending.quantityPerFill,
+    fillsAllowed: pending.fillsAllowed,
+    validityEnd: pending.validityEnd,
+    accessCodeHash: hashAccessCode(accessCode),
+    now,
+  });
+  await recordPrescriptionEvent(ctx, tx, { row, action: 'prescribe', to: 'ready', principal });
+  return { number: pending.number, accessCode, medicationRequest, task, row };
 }
 
 export interface PrescribeResult {
@@ -284,7 +278,7 @@ export interface PrescribeResult {
  * none is given) and computes the safety warnings across each patient's open
  * prescriptions.
  */
-export async function prescribe(ctx: FhirContext, tx: Tx, principal: Principal, requestId: string, requests: ResourceBody[]): Promise<PrescribeResult> {
+export async function prescribe(ctx: StoreContext, tx: Tx, writer: Writer, requests: ResourceBody[]): Promise<PrescribeResult> {
   if (requests.length > 1) {
     const groups = new Set(requests.map((r) => JSON.stringify(r.groupIdentifier ?? null)));
     if (groups.size > 1) {
@@ -298,25 +292,14 @@ export async function prescribe(ctx: FhirContext, tx: Tx, principal: Principal, 
       requests = requests.map((r) => ({ ...r, groupIdentifier }));
     }
   }
-  const scope: PrescribingScope = { principal, requestId, pending: new Map(), items: [], creatingTask: false };
-  scopes.set(tx, scope);
-  try {
-    for (const mr of requests) {
-      const before = scope.items.length;
-      const written = await writeNew(ctx, tx, mr);
-      if (scope.items.length !== before + 1) throw new Error('prescription hook is not registered in ctx.writeHooks');
-      scope.items[before].medicationRequest = written;
-    }
-  } finally {
-    scopes.delete(tx);
-  }
+  const items: PrescribedItem[] = [];
+  for (const mr of requests) items.push(await prescribeOne(ctx, tx, writer, mr));
   const warnings: Issue[] = [];
-  const newTasks = new Set(scope.items.map((i) => i.row.taskId));
-  for (const patientId of new Set(scope.items.map((i) => i.row.patientId))) {
+  const newTasks = new Set(items.map((i) => i.row.taskId));
+  for (const patientId of new Set(items.map((i) => i.row.patientId))) {
     const open = await listOpenPrescriptionsOfPatient(tx, patientId);
     warnings.push(...safetyWarnings(open.map((r) => ({ number: r.number, atcCode: r.atcCode, isNew: newTasks.has(r.taskId) }))));
   }
-  return { items: scope.items, warnings };
+  return { items, warnings };
 }
 
-export { allowWorkflowWrite };

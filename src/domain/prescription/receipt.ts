@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { createSigningKeyStore, type SigningKeyStore } from '../../auth/signing-keys';
-import type { FhirContext } from '../../fhir/context';
+import type { StoreContext as FhirContext } from '../../store/store-context';
 
 /**
  * The dispense receipt: a JWT signed with the server's signing key (the keys

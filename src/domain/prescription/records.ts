@@ -1,34 +1,21 @@
-import { FACILITY_CODE_SYSTEM } from '../registry/registry-systems';
 import type { Principal } from '../../auth/principal';
-import { buildAuditEvent } from '../../domain/audit/build-audit-event';
-import { recordAudit } from '../../domain/audit/record-audit';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
-import { writeUpdate, type WrittenVersion } from '../../fhir/persist';
-import type { ResourceBody } from '../../fhir/resource-body';
 import { insertPrescriptionEvent, type PrescriptionRow, type PrescriptionState } from '../../repository/prescriptions';
-import { readCurrent } from '../../repository/resources';
-import type { Tx } from '../../repository/transaction';
 import { parseJson } from '../../shared/json';
+import { FACILITY_CODE_SYSTEM } from '../../shared/registry-systems';
+import { SERVER_SCOPE } from '../../store/access/access-scope';
+import { readResource as readStored } from '../../store/read';
+import type { ResourceBody } from '../../store/resource-body';
+import type { StoreContext } from '../../store/store-context';
+import type { Tx } from '../../store/transaction';
+import { updateResource, type WrittenVersion } from '../../store/write/write-resources';
+import { asWorkflow, type Writer } from '../../store/write/writer';
 
 /**
- * What the workflow writes besides the prescription row: the timeline row and
- * AuditEvent of every state change, and the new versions of the Task and
- * MedicationRequest. Writes by the workflow are marked per transaction so the
- * write hook can refuse the same writes from clients.
+ * What the workflow writes besides the prescription row: the timeline row of every state change,
+ * and the new versions of the Task and MedicationRequest — written through the store as workflow
+ * steps (the store validates them and records one AuditEvent per version, under the actor).
  */
-const workflowWrites = new WeakMap<Tx, Set<string>>();
-
-export function allowWorkflowWrite(tx: Tx, resourceType: string, id: string): void {
-  let set = workflowWrites.get(tx);
-  if (!set) workflowWrites.set(tx, (set = new Set()));
-  set.add(`${resourceType}/${id}`);
-}
-
-export function isWorkflowWrite(tx: Tx, resourceType: string, id: string): boolean {
-  return workflowWrites.get(tx)?.has(`${resourceType}/${id}`) ?? false;
-}
-
 export interface PrescriptionEvent {
   row: PrescriptionRow;
   action: 'prescribe' | 'accept' | 'reject' | 'dispense' | 'close' | 'abort' | 'expire' | 'lease-expired';
@@ -38,20 +25,14 @@ export interface PrescriptionEvent {
   principal?: Principal;
   reason?: string;
   detail?: Record<string, unknown>;
-  requestId: string;
 }
 
-/**
- * The one seam every state change goes through: a timeline row (served by
- * `$timeline`) and an AuditEvent (IHE BALP shape, searchable), both in the
- * caller's transaction.
- */
-export async function recordPrescriptionEvent(ctx: FhirContext, tx: Tx, e: PrescriptionEvent): Promise<void> {
-  const at = ctx.clock.now();
+/** The timeline row of a state change (served by `$timeline`), in the caller's transaction. */
+export async function recordPrescriptionEvent(ctx: Pick<StoreContext, 'clock'>, tx: Tx, e: PrescriptionEvent): Promise<void> {
   await insertPrescriptionEvent(tx, {
     taskId: e.row.taskId,
     medicationRequestId: e.row.medicationRequestId,
-    at,
+    at: ctx.clock.now(),
     action: e.action,
     fromState: e.from,
     toState: e.to,
@@ -61,20 +42,6 @@ export async function recordPrescriptionEvent(ctx: FhirContext, tx: Tx, e: Presc
     reason: e.reason,
     detail: e.detail,
   });
-  const event = buildAuditEvent({
-    principal: e.principal,
-    claimedClientId: e.principal ? undefined : 'opennhis-server',
-    interaction: e.action === 'prescribe' ? 'create' : 'operation',
-    resourceType: 'Task',
-    id: e.row.taskId,
-    operation: e.action === 'prescribe' ? undefined : `$${e.action}`,
-    patientIds: [e.row.patientId],
-    outcome: 'success',
-    outcomeDescription: `prescription ${e.row.number}: ${e.from ?? '(new)'} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`,
-    requestId: e.requestId,
-    when: at,
-  });
-  await recordAudit(ctx, tx, event);
 }
 
 const TASK_STATUS: Record<PrescriptionState, string> = {
@@ -85,15 +52,15 @@ const TASK_STATUS: Record<PrescriptionState, string> = {
   expired: 'failed',
 };
 
-
-async function readResource(tx: Tx, type: string, id: string): Promise<ResourceBody> {
-  const stored = await readCurrent(tx, type, id);
+/** A resource of the prescription, read by the workflow itself (the caller's rights were checked by the step). */
+export async function readResource(tx: Tx, type: string, id: string): Promise<ResourceBody> {
+  const stored = await readStored(tx, SERVER_SCOPE, type, id);
   if (!stored || stored.deleted || !stored.content) throw FhirError.conflict(`${type}/${id} of the prescription is missing`);
   return parseJson(stored.content) as ResourceBody;
 }
 
 /** A new Task version mirroring the prescription row (status, owner, remaining fills). */
-export async function updateTask(ctx: FhirContext, tx: Tx, row: PrescriptionRow, reason?: string): Promise<WrittenVersion> {
+export async function updateTask(ctx: StoreContext, tx: Tx, actor: Writer, row: PrescriptionRow, reason?: string): Promise<WrittenVersion> {
   const task = await readResource(tx, 'Task', row.taskId);
   const next: ResourceBody = { ...task, status: TASK_STATUS[row.state], lastModified: ctx.clock.now().toISOString() };
   delete next.owner;
@@ -101,14 +68,14 @@ export async function updateTask(ctx: FhirContext, tx: Tx, row: PrescriptionRow,
   if (row.state === 'in-progress' && row.ownerOrg) next.owner = { identifier: { system: FACILITY_CODE_SYSTEM, value: row.ownerOrg } };
   if (reason) next.statusReason = { text: reason };
   next.businessStatus = { text: `fills used ${row.fillsUsed} of ${row.fillsAllowed}; dispensed ${row.quantityDispensed} of ${row.quantityPrescribed}` };
-  allowWorkflowWrite(tx, 'Task', row.taskId);
-  return (await writeUpdate(ctx, tx, next, row.taskId)).written;
+  return (await updateResource(ctx, tx, asWorkflow(actor), next, row.taskId)).written;
 }
 
 /** The MedicationRequest's own status once the prescription ends. */
 export async function updateMedicationRequestStatus(
-  ctx: FhirContext,
+  ctx: StoreContext,
   tx: Tx,
+  actor: Writer,
   row: PrescriptionRow,
   status: 'completed' | 'cancelled' | 'stopped',
   reason?: string,
@@ -116,8 +83,5 @@ export async function updateMedicationRequestStatus(
   const mr = await readResource(tx, 'MedicationRequest', row.medicationRequestId);
   const next: ResourceBody = { ...mr, status };
   if (reason) next.statusReason = { text: reason };
-  allowWorkflowWrite(tx, 'MedicationRequest', row.medicationRequestId);
-  return (await writeUpdate(ctx, tx, next, row.medicationRequestId)).written;
+  return (await updateResource(ctx, tx, asWorkflow(actor), next, row.medicationRequestId)).written;
 }
-
-export { readResource };

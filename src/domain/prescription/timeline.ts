@@ -1,6 +1,6 @@
 import type { Principal } from '../../auth/principal';
 import { FhirError } from '../../errors/fhir-error';
-import type { FhirContext } from '../../fhir/context';
+import type { StoreContext as FhirContext } from '../../store/store-context';
 import { findPrescriptionByMedicationRequest, listPrescriptionEvents, type PrescriptionEventRow, type PrescriptionRow } from '../../repository/prescriptions';
 import { guarded } from '../../repository/transaction';
 import { requirePrincipal } from './actors';

@@ -1,6 +1,6 @@
 import { FhirError, type Issue } from '../../errors/fhir-error';
-import { readCurrentResources } from '../../repository/identity-resources';
-import type { Tx } from '../../repository/transaction';
+import { readForServerCheck as readCurrentResources } from '../../store/read';
+import type { Tx } from '../../store/transaction';
 import { parseJson } from '../../shared/json';
 import type { NationalIdScheme } from '../../shared/national-id';
 import { replacedBy } from '../identity/patient-merge';

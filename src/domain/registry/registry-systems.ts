@@ -1,12 +1,9 @@
 import type { NationalIdScheme } from '../../shared/national-id';
 import { TEMPORARY_ID_SYSTEM } from '../identity/temporary-identifier';
 
-/** National registry code systems (NamingSystems in fhir-profiles/). */
-export const PRACTITIONER_NUMBER_SYSTEM = 'http://opennhis.org/fhir/sid/practitioner-number';
-export const FACILITY_CODE_SYSTEM = 'http://opennhis.org/fhir/sid/facility-code';
-export const LOCATION_CODE_SYSTEM = 'http://opennhis.org/fhir/sid/location-code';
-/** Organization.type codes: hospital, gp-practice, specialist-practice, pharmacy, laboratory. */
-export const FACILITY_TYPE_SYSTEM = 'http://opennhis.org/fhir/CodeSystem/facility-type';
+import { FACILITY_CODE_SYSTEM, LOCATION_CODE_SYSTEM, PRACTITIONER_NUMBER_SYSTEM } from '../../shared/registry-systems';
+
+export { FACILITY_CODE_SYSTEM, FACILITY_TYPE_SYSTEM, LOCATION_CODE_SYSTEM, PRACTITIONER_NUMBER_SYSTEM } from '../../shared/registry-systems';
 
 /** Types a clinical reference must resolve to in the registry. */
 export const REGISTRY_TARGET_TYPES: ReadonlySet<string> = new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location']);

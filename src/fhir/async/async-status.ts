@@ -1,13 +1,13 @@
 // https://hl7.org/fhir/R4/async.html — the status URL of an asynchronous request.
 import { FhirError } from '../../errors/fhir-error';
 import { informationOutcome } from '../../errors/operation-outcome';
-import { readJob, requestJobCancel } from '../../repository/jobs';
+import { cancelOwnJob, readOwnJob } from '../../store/jobs';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
 
 /** GET [base]/_async/{jobId}: 202 with X-Progress while running, then the stored answer. */
 export async function asyncStatus(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
-  const job = await readJob(ctx.db, req.params.jobId ?? '');
+  const job = await readOwnJob(ctx.db, req.principal, req.params.jobId ?? '');
   if (!job || job.status === 'cancelled') throw FhirError.notFound(`No asynchronous request '${req.params.jobId ?? ''}'`, { code: 'NHIS-1630' });
   if (job.status === 'queued' || job.status === 'running') {
     const progress = job.progress ?? (job.status === 'queued' ? 'queued' : `running (attempt ${job.attempts})`);
@@ -19,7 +19,7 @@ export async function asyncStatus(ctx: FhirContext, req: FhirRequest): Promise<F
 
 /** DELETE [base]/_async/{jobId}: cancels; a running Bundle is rolled back before it commits. */
 export async function asyncCancel(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
-  const status = await requestJobCancel(ctx.db, req.params.jobId ?? '', ctx.clock.now());
+  const status = await cancelOwnJob(ctx.db, req.principal, req.params.jobId ?? '', ctx.clock.now());
   if (status === undefined || status === 'cancelled') {
     if (status === undefined) throw FhirError.notFound(`No asynchronous request '${req.params.jobId ?? ''}'`, { code: 'NHIS-1630' });
     return { status: 202, body: informationOutcome('Cancelled') };

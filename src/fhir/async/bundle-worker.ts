@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { FhirError } from '../../errors/fhir-error';
 import { internalErrorOutcome, outcomeFromError } from '../../errors/operation-outcome';
-import { mapDriverError } from '../../repository/driver-errors';
-import { purgeExpiredIdempotencyKeys } from '../../repository/idempotency';
-import { claimNextJob, extendJobLease, finishJob, lockClaimedJob, requeueJob, type JobRow } from '../../repository/jobs';
+import type { Principal } from '../../auth/principal';
+import { mapDriverError } from '../../store/errors';
+import { claimNextJob, extendJobLease, finishJob, lockClaimedJob, purgeExpiredIdempotencyKeys, requeueJob, type JobRow } from '../../store/jobs';
+import { SERVER_SCOPE } from '../../store/access/access-scope';
 import { parseJson, stringifyJson } from '../../shared/json';
-import { runBundle, type BundleJobRequest } from '../bundle/bundle-interaction';
+import { actorOfRequest, runBundle, type BundleJobRequest } from '../bundle/bundle-interaction';
+import { scopeOf } from '../access';
 import type { FhirContext } from '../context';
 
 /** Attempts before a job that keeps failing with a server error is given up. */
@@ -81,7 +83,11 @@ export function startBundleWorker(ctx: FhirContext, opts: { isShuttingDown: () =
     try {
       const request = JSON.parse(job.request) as BundleJobRequest;
       const entries = (parseJson(request.entries) as unknown[]).map((raw, index) => ({ raw, index }));
-      const text = await runBundle(ctx, request.kind, entries, request.info, {
+      // The job runs as the client who queued it: its scope for reads, its name on every write's audit.
+      const principal = request.info.principal ? ({ ...request.info.principal, expiresAt: new Date(request.info.principal.expiresAt) } as Principal) : undefined;
+      const info = { ...request.info, principal };
+      const scope = principal ? scopeOf({ config: ctx.config }, { principal }) : SERVER_SCOPE;
+      const text = await runBundle(ctx, request.kind, entries, info, actorOfRequest(scope, info), {
         onProgress: (done, total) => {
           progress = `${done}/${total} entries`;
         },

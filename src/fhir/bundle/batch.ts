@@ -2,11 +2,11 @@
 import { STATUS_CODES } from 'node:http';
 import { FhirError } from '../../errors/fhir-error';
 import { internalErrorOutcome, outcomeFromError } from '../../errors/operation-outcome';
-import { mapDriverError } from '../../repository/driver-errors';
-import { inTransaction } from '../../repository/transaction';
+import { mapDriverError } from '../../store/errors';
+import { inTransaction } from '../../store/transaction';
 import { stringifyJson } from '../../shared/json';
 import type { FhirContext } from '../context';
-import { executeEntries, planEntries, renderResponseBundle, type EntryRequestInfo, type ProcessHooks, type RawEntry, type RenderedEntry } from './entry-processor';
+import { executeEntries, planEntries, renderResponseBundle, type EntryActor, type EntryRequestInfo, type ProcessHooks, type RawEntry, type RenderedEntry } from './entry-processor';
 
 /**
  * Each entry is validated and executed in its own transaction, with the same
@@ -14,13 +14,13 @@ import { executeEntries, planEntries, renderResponseBundle, type EntryRequestInf
  * fails: batch entries must not depend on each other). A failing entry gets its
  * status and OperationOutcome in `response`; the others are kept.
  */
-export async function processBatch(ctx: FhirContext, entries: RawEntry[], info: EntryRequestInfo, hooks: ProcessHooks = {}): Promise<string> {
+export async function processBatch(ctx: FhirContext, entries: RawEntry[], info: EntryRequestInfo, actor: EntryActor, hooks: ProcessHooks = {}): Promise<string> {
   const rendered: RenderedEntry[] = [];
   let done = 0;
   for (const entry of entries) {
     try {
       const planned = planEntries(ctx, [entry], info.baseUrl);
-      const [one] = await inTransaction(ctx.db, (tx) => executeEntries(ctx, tx, planned, info));
+      const [one] = await inTransaction(ctx.db, (tx) => executeEntries(ctx, tx, planned, info, actor));
       rendered.push(one);
     } catch (err) {
       rendered.push(failedEntry(ctx, info, err));

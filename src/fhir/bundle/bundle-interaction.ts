@@ -1,27 +1,37 @@
 // https://hl7.org/fhir/R4/http.html#transaction — POST [base] with a transaction or batch Bundle.
 import { FhirError } from '../../errors/fhir-error';
 import { informationOutcome } from '../../errors/operation-outcome';
-import { enqueueJob } from '../../repository/jobs';
-import { inTransaction, type Tx } from '../../repository/transaction';
+import { enqueueJob } from '../../store/jobs';
+import { inTransaction, type Tx } from '../../store/transaction';
 import { stringifyJson } from '../../shared/json';
+import type { AccessScope } from '../../store/access/access-scope';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
 import { preferReturn } from '../respond';
 import { processBatch } from './batch';
-import type { EntryRequestInfo, RawEntry } from './entry-processor';
+import type { EntryActor, EntryRequestInfo, RawEntry } from './entry-processor';
 import type { IdempotencyClaim, IdempotentHandler } from './idempotency-key';
 import { processTransaction } from './transaction';
 import { authorizeEntries } from './authorize-entries';
-import { accessOptionsOf } from '../access';
+import { accessOptionsOf, scopeOf, writerOf } from '../access';
 
 export type BundleKind = 'transaction' | 'batch';
 
-/** What an async job needs to run the Bundle later, exactly as it would have run now. */
+/**
+ * What an async job needs to run the Bundle later, exactly as it would have run now: the entries
+ * and who sent them (`info.principal`), so the job reads within that client's scope and its
+ * writes are audited under that client.
+ */
 export interface BundleJobRequest {
   kind: BundleKind;
   /** The submitted Bundle's entries, serialised losslessly. */
   entries: string;
   info: EntryRequestInfo;
+}
+
+/** The entries act as the request's client: its scope for reads and matches, itself as writer. */
+export function actorOfRequest(scope: AccessScope, info: EntryRequestInfo, rule?: string): EntryActor {
+  return { scope, writer: { principal: info.principal, requestId: info.requestId, clientIp: info.clientIp, origin: 'client', rule, scope } };
 }
 
 /** The body must be a Bundle of type transaction or batch. */
@@ -52,9 +62,10 @@ export async function runBundle(
   kind: BundleKind,
   entries: RawEntry[],
   info: EntryRequestInfo,
+  actor: EntryActor,
   hooks: { beforeCommit?: (tx: Tx, text: string) => Promise<void>; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<string> {
-  return kind === 'transaction' ? processTransaction(ctx, entries, info, hooks) : processBatch(ctx, entries, info, hooks);
+  return kind === 'transaction' ? processTransaction(ctx, entries, info, actor, hooks) : processBatch(ctx, entries, info, actor, hooks);
 }
 
 function bundleResponse(text: string): FhirResponse {
@@ -70,7 +81,8 @@ async function settle(claim: IdempotencyClaim | undefined, tx: Tx, response: Fhi
 export const bundleInteraction: IdempotentHandler = async (ctx: FhirContext, req: FhirRequest, claim?: IdempotencyClaim) => {
   const { kind, entries } = requireBundle(req.body);
   if (req.principal) authorizeEntries(req.principal, entries, req.baseUrl, accessOptionsOf(ctx.config));
-  const info: EntryRequestInfo = { baseUrl: req.baseUrl, requestId: req.requestId, prefer: preferReturn(req.headers) };
+  const info: EntryRequestInfo = { baseUrl: req.baseUrl, requestId: req.requestId, prefer: preferReturn(req.headers), principal: req.principal, clientIp: req.clientIp };
+  const actor = actorOfRequest(scopeOf(ctx, req), info, writerOf(req).rule);
   if (isRespondAsync(req.headers)) return enqueueBundle(ctx, { kind, entries: stringifyJson(entries), info }, entries.length, claim);
   if (entries.length > ctx.config.bundleMaxEntries) {
     throw FhirError.tooLarge(
@@ -82,15 +94,14 @@ export const bundleInteraction: IdempotentHandler = async (ctx: FhirContext, req
   const raw = entries.map((e, index) => ({ raw: e, index }));
   if (kind === 'transaction') {
     // Data and stored Idempotency-Key answer commit together: a crash cannot leave one without the other.
-    const text = await processTransaction({ ...ctx, auditWrite: undefined }, raw, info, {
+    const text = await processTransaction(ctx, raw, info, actor, {
       beforeCommit: async (tx, t) => {
-        await ctx.auditWrite?.(tx, { resourceType: 'Bundle', patientIds: [] });
         await settle(claim, tx, bundleResponse(t));
       },
     });
     return bundleResponse(text);
   }
-  return bundleResponse(await processBatch({ ...ctx, auditWrite: undefined }, raw, info));
+  return bundleResponse(await processBatch(ctx, raw, info, actor));
 };
 
 /** https://hl7.org/fhir/R4/async.html — 202 with the status URL in Content-Location. */

@@ -1,28 +1,51 @@
 // https://hl7.org/fhir/R4/http.html#transaction — the engine shared by transaction, batch and async Bundles.
+import type { Principal } from '../../auth/principal';
 import { FhirError, type Issue } from '../../errors/fhir-error';
-import { sqlState } from '../../repository/driver-errors';
-import { insertCreatedResources } from '../../repository/bulk-write';
-import { lockKey, readCurrent, type WriteVersionInput } from '../../repository/resources';
-import type { Tx } from '../../repository/transaction';
 import { stringifyJson } from '../../shared/json';
+import type { AccessScope } from '../../store/access/access-scope';
+import { isSqlState } from '../../store/errors';
+import { readResource } from '../../store/read';
+import type { ResourceBody } from '../../store/resource-body';
+import { matchResourceIds } from '../../store/search/search-resources';
+import { lockKey, type Tx } from '../../store/transaction';
+import { statusForIssues } from '../../store/write/validate-resource';
+import {
+  createResources,
+  deleteResource,
+  examineResource,
+  updateResource,
+  withResolvedReferences,
+  WriteItemsError,
+  type CheckedResource,
+  type DeleteResult,
+  type UpdateResult,
+  type WrittenVersion,
+} from '../../store/write/write-resources';
+import type { Writer } from '../../store/write/writer';
 import type { FhirContext } from '../context';
 import { read } from '../interactions/read';
 import { vread } from '../interactions/vread';
-import { writeDelete, writeUpdate, type DeleteResult, type UpdateResult } from '../persist';
 import { etag, normalizeCriteria } from '../preconditions';
 import type { FhirRequest, FhirResponse } from '../request';
-import { stampResource, type ResourceBody } from '../resource-body';
 import type { PreferReturn } from '../respond';
-import { createSearchEngine } from '../search';
-import { errorIssues, statusForIssues } from '../validate-resource';
+import { searchType } from '../search/search-handlers';
 import { entryPath, isWrite, issuesForEntry, planEntry, processingRank, type EntryAction, type PlannedEntry } from './entry-request';
 import { findReferences, isBundleLocalUrl, parseConditionalReference, rewriteReferences } from './references';
 
-/** What the entries of one request share. */
+/** What the entries of one request share: where they were sent, and who sent them. */
 export interface EntryRequestInfo {
   baseUrl: string;
   requestId: string;
   prefer: PreferReturn;
+  /** The client who sent the Bundle (an async job runs for the client who queued it). */
+  principal?: Principal;
+  clientIp?: string;
+}
+
+/** Who the entries act as: the sender's scope for what they read and match, and the sender as writer. */
+export interface EntryActor {
+  scope: AccessScope;
+  writer: Writer;
 }
 
 export interface RawEntry {
@@ -102,11 +125,12 @@ export function planEntries(ctx: Pick<FhirContext, 'validate'>, entries: RawEntr
     }
     const resource = 'resource' in plan.action ? plan.action.resource : undefined;
     if (resource) {
-      const found = errorIssues(ctx.validate(resource, { pathPrefix: `${entryPath(index)}.resource` }));
+      const { checked, errors: found } = examineResource(ctx, resource, `${entryPath(index)}.resource`);
       if (found.length > 0) {
         if (statusForIssues(found) === 400) structural = true;
         issues.push(...found.map((i) => ({ ...i, diagnostics: `${describe(plan)}: ${i.diagnostics}` })));
       }
+      plan.checked = checked;
     }
     planned.push(plan);
   }
@@ -120,7 +144,7 @@ function describe(plan: PlannedEntry): string {
 
 /** The outcome of one entry inside the transaction, rendered once all succeeded. */
 type EntryOutcome =
-  | { kind: 'created'; type: string; id: string; version: WriteVersionInput; resource: ResourceBody }
+  | { kind: 'created'; written: WrittenVersion }
   | { kind: 'matched'; type: string; id: string }
   | { kind: 'updated'; result: UpdateResult }
   | { kind: 'deleted'; result: DeleteResult | undefined }
@@ -134,9 +158,14 @@ interface PendingCreate {
 
 interface PendingUpdate {
   plan: PlannedEntry;
-  resource: ResourceBody;
   id: string;
   ifMatch?: number;
+}
+
+/** The checked resource of a write entry (the planner sets it for every write it lets through). */
+function checkedOf(plan: PlannedEntry): CheckedResource {
+  if (!plan.checked) throw new Error(`entry[${plan.index}] was not checked by the planner`);
+  return plan.checked;
 }
 
 /**
@@ -151,8 +180,10 @@ export async function executeEntries(
   tx: Tx,
   planned: PlannedEntry[],
   info: EntryRequestInfo,
+  actor: EntryActor,
   hooks: ProcessHooks = {},
 ): Promise<RenderedEntry[]> {
+  const { scope, writer } = actor;
   const failures = new Failures();
   const outcomes = new Map<number, EntryOutcome>();
   const ordered = [...planned].sort((a, b) => processingRank(a.action) - processingRank(b.action) || a.index - b.index);
@@ -167,7 +198,7 @@ export async function executeEntries(
     } catch (err) {
       // After a failed statement PostgreSQL refuses everything until rollback:
       // report what we have collected, not the follow-on error.
-      if (!(err instanceof FhirError) && sqlState(err) === '25P02' && failures.list.length > 0) failures.throwIfAny();
+      if (!(err instanceof FhirError) && isSqlState(err, '25P02') && failures.list.length > 0) failures.throwIfAny();
       failures.add(plan, err, where);
     }
   };
@@ -193,14 +224,14 @@ export async function executeEntries(
     if (action.kind === 'delete') {
       touch(plan, `${action.type}/${action.id}`);
       await guard(plan, async () => {
-        outcomes.set(plan.index, { kind: 'deleted', result: await writeDelete(ctx, tx, action.type, action.id, action.ifMatch) });
+        outcomes.set(plan.index, { kind: 'deleted', result: await deleteResource(ctx, tx, writer, action.type, action.id, action.ifMatch) });
       }, `${entryPath(plan.index)}.request`);
     } else if (action.kind === 'conditional-delete') {
       await guard(plan, async () => {
-        const matches = await ctx.search.findIds(tx, action.type, action.criteria, 2);
+        const matches = await matchResourceIds(tx, scope, action.type, action.criteria, 2);
         if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched more than one ${action.type}; refine them`, { code: 'NHIS-1412' });
         if (matches.length === 1) touch(plan, `${action.type}/${matches[0]}`);
-        outcomes.set(plan.index, { kind: 'deleted', result: matches.length ? await writeDelete(ctx, tx, action.type, matches[0]) : undefined });
+        outcomes.set(plan.index, { kind: 'deleted', result: matches.length ? await deleteResource(ctx, tx, writer, action.type, matches[0]) : undefined });
       }, `${entryPath(plan.index)}.request.url`);
     }
   }
@@ -213,7 +244,7 @@ export async function executeEntries(
     await guard(plan, async () => {
       let id: string | undefined;
       if (action.ifNoneExist) {
-        const matches = await ctx.search.findIds(tx, action.type, action.ifNoneExist, 2);
+        const matches = await matchResourceIds(tx, scope, action.type, action.ifNoneExist, 2);
         if (matches.length > 1) throw FhirError.preconditionFailed(`ifNoneExist matched more than one ${action.type}`, { code: 'NHIS-1413' });
         if (matches.length === 1) {
           outcomes.set(plan.index, { kind: 'matched', type: action.type, id: matches[0] });
@@ -234,12 +265,12 @@ export async function executeEntries(
   for (const plan of ordered) {
     const { action } = plan;
     if (action.kind === 'update') {
-      updates.push({ plan, resource: action.resource, id: action.id, ifMatch: action.ifMatch });
+      updates.push({ plan, id: action.id, ifMatch: action.ifMatch });
       touch(plan, `${action.type}/${action.id}`);
       if (plan.fullUrl) refMap.set(plan.fullUrl, `${action.type}/${action.id}`);
     } else if (action.kind === 'conditional-update') {
       await guard(plan, async () => {
-        const matches = await ctx.search.findIds(tx, action.type, action.criteria, 2);
+        const matches = await matchResourceIds(tx, scope, action.type, action.criteria, 2);
         if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched more than one ${action.type}`, { code: 'NHIS-1412' });
         const own = typeof action.resource.id === 'string' ? action.resource.id : undefined;
         if (matches.length === 1 && own !== undefined && own !== matches[0]) {
@@ -249,7 +280,7 @@ export async function executeEntries(
           });
         }
         const id = matches[0] ?? own ?? ctx.ids.newId();
-        updates.push({ plan, resource: action.resource, id, ifMatch: action.ifMatch });
+        updates.push({ plan, id, ifMatch: action.ifMatch });
         touch(plan, `${action.type}/${id}`);
         if (plan.fullUrl) refMap.set(plan.fullUrl, `${action.type}/${id}`);
       }, `${entryPath(plan.index)}.request.url`);
@@ -264,7 +295,7 @@ export async function executeEntries(
       pending = (async () => {
         const parsed = parseConditionalReference(value)!;
         try {
-          const matches = await ctx.search.findIds(tx, parsed.type, new URLSearchParams(parsed.criteria), 2);
+          const matches = await matchResourceIds(tx, scope, parsed.type, new URLSearchParams(parsed.criteria), 2);
           if (matches.length === 1) return `${parsed.type}/${matches[0]}`;
           return FhirError.preconditionFailed(
             matches.length === 0 ? `Conditional reference '${value}' matches no ${parsed.type}` : `Conditional reference '${value}' matches more than one ${parsed.type}`,
@@ -281,7 +312,7 @@ export async function executeEntries(
   };
   const toWrite: { plan: PlannedEntry; resource: ResourceBody }[] = [
     ...creates.map((c) => ({ plan: c.plan, resource: c.action.resource })),
-    ...updates.map((u) => ({ plan: u.plan, resource: u.resource })),
+    ...updates.map((u) => ({ plan: u.plan, resource: checkedOf(u.plan).resource })),
   ];
   const resolvedConditional = new Map<string, string>();
   for (const { plan, resource } of toWrite) {
@@ -295,11 +326,11 @@ export async function executeEntries(
   }
 
   // 5. Rewrite every reference; a urn that names no entry is an error.
-  const rewritten = new Map<number, ResourceBody>();
-  for (const { plan, resource } of toWrite) {
+  const rewritten = new Map<number, CheckedResource>();
+  for (const { plan } of toWrite) {
     rewritten.set(
       plan.index,
-      rewriteReferences(resource, (value, path) => {
+      withResolvedReferences(checkedOf(plan), (resource) => rewriteReferences(resource, (value, path) => {
         const local = refMap.get(value) ?? resolvedConditional.get(value);
         if (local !== undefined) return local;
         if (isBundleLocalUrl(value)) {
@@ -310,66 +341,33 @@ export async function executeEntries(
           );
         }
         return undefined;
-      }),
+      })),
     );
   }
   failures.throwIfAny();
 
-  // 6. Writes: new resources in multi-row inserts, then updates. The write hooks (national id
-  // uniqueness, temporary ids, registry references, workflow ownership) run for bulk creates
-  // exactly as for single ones: before stamping, and after the rows exist.
-  for (const c of creates) {
-    await guard(c.plan, async () => {
-      let resource = rewritten.get(c.plan.index)!;
-      for (const hook of ctx.writeHooks) if (hook.beforeStore) resource = (await hook.beforeStore(tx, resource, c.id)) as ResourceBody;
-      rewritten.set(c.plan.index, resource);
-    });
+  // 6. Writes: new resources all at once through the store's bulk write (hooks, index and one
+  // AuditEvent per resource, exactly as for single creates), then updates one by one.
+  try {
+    const written = await createResources(ctx, tx, writer, creates.map((c) => ({ input: rewritten.get(c.plan.index)!, id: c.id })));
+    written.forEach((w, i) => outcomes.set(creates[i].plan.index, { kind: 'created', written: w }));
+  } catch (err) {
+    if (!(err instanceof WriteItemsError)) throw err;
+    for (const f of err.failures) failures.add(creates[f.item].plan, f.error);
   }
   failures.throwIfAny();
-  const lastUpdated = ctx.clock.now();
-  const versions = creates.map((c) => {
-    const stamped = stampResource(rewritten.get(c.plan.index)!, c.id, 1, lastUpdated);
-    const version: WriteVersionInput = {
-      resourceType: c.action.type,
-      id: c.id,
-      versionId: 1,
-      lastUpdated,
-      deleted: false,
-      content: stringifyJson(stamped),
-      method: 'create',
-    };
-    outcomes.set(c.plan.index, { kind: 'created', type: c.action.type, id: c.id, version, resource: stamped });
-    return { version, stamped };
-  });
-  // Resource, history and search index rows of all creates in one statement (one round trip);
-  // a clash of generated ids fails the transaction, which undoes all of it.
-  const taken = await insertCreatedResources(tx, {
-    lastUpdated,
-    resources: versions.map(({ version }) => ({ resourceType: version.resourceType, id: version.id, content: version.content })),
-    index: ctx.search.indexRowsOf(versions.map((v) => v.stamped as ResourceBody & { id: string })),
-  });
-  if (taken.length > 0) throw FhirError.conflict(`Generated ids are already taken: ${taken.join(', ')}`);
-  for (let i = 0; i < creates.length; i++) {
-    await guard(creates[i].plan, async () => {
-      for (const hook of ctx.writeHooks) await hook.afterStore?.(tx, versions[i].stamped as ResourceBody & { id: string });
-    });
-    // A failed statement aborts the database transaction: nothing after it can run.
-    if (failures.list.length > 0) break;
-  }
-  failures.throwIfAny();
-  for (let i = 0; i < versions.length; i++) hooks.onProgress?.(++done, total);
+  for (let i = 0; i < creates.length; i++) hooks.onProgress?.(++done, total);
   for (const u of updates) {
     await guard(u.plan, async () => {
-      const result = await writeUpdate(ctx, tx, rewritten.get(u.plan.index)!, u.id, u.ifMatch);
+      const result = await updateResource(ctx, tx, writer, rewritten.get(u.plan.index)!, u.id, u.ifMatch);
       outcomes.set(u.plan.index, { kind: 'updated', result });
       hooks.onProgress?.(++done, total);
     }, u.ifMatch !== undefined ? `${entryPath(u.plan.index)}.request.ifMatch` : undefined);
   }
   failures.throwIfAny();
 
-  // 7. GET, answered inside the transaction so reads see its writes.
+  // 7. GET, answered inside the transaction so reads see its writes, within the sender's scope.
   const txCtx: FhirContext = { ...ctx, db: tx };
-  let txSearch: ReturnType<typeof createSearchEngine> | undefined;
   for (const plan of ordered) {
     const { action } = plan;
     if (action.kind !== 'read' && action.kind !== 'vread' && action.kind !== 'search') continue;
@@ -381,14 +379,13 @@ export async function executeEntries(
         headers: {},
         baseUrl: info.baseUrl,
         requestId: info.requestId,
+        principal: info.principal,
+        scope,
       };
       let response: FhirResponse;
       if (action.kind === 'read') response = await read(txCtx, sub);
       else if (action.kind === 'vread') response = await vread(txCtx, sub);
-      else {
-        txSearch ??= createSearchEngine({ db: tx, logger: ctx.logger, clock: ctx.clock });
-        response = await txSearch.searchType(sub, action.type);
-      }
+      else response = await searchType(txCtx, sub);
       outcomes.set(plan.index, { kind: 'read', response });
     }, `${entryPath(plan.index)}.request.url`);
   }
@@ -396,23 +393,23 @@ export async function executeEntries(
 
   const rendered: RenderedEntry[] = [];
   for (const plan of [...planned].sort((a, b) => a.index - b.index)) {
-    rendered.push(await renderEntry(tx, plan, outcomes.get(plan.index)!, info));
+    rendered.push(await renderEntry(tx, scope, plan, outcomes.get(plan.index)!, info));
   }
   return rendered;
 }
 
 /** `Bundle.entry.response` of one entry, with the resource embedded per `Prefer: return`. */
-async function renderEntry(tx: Tx, plan: PlannedEntry, outcome: EntryOutcome, info: EntryRequestInfo): Promise<RenderedEntry> {
+async function renderEntry(tx: Tx, scope: AccessScope, plan: PlannedEntry, outcome: EntryOutcome, info: EntryRequestInfo): Promise<RenderedEntry> {
   const fullUrl = (type: string, id: string) => `${info.baseUrl}/${type}/${id}`;
   const location = (type: string, id: string, versionId: number) => `${type}/${id}/_history/${versionId}`;
   switch (outcome.kind) {
     case 'created': {
-      const v = outcome.version;
+      const v = outcome.written;
       const response = { status: '201 Created', location: location(v.resourceType, v.id, 1), etag: etag(1), lastModified: v.lastUpdated.toISOString() };
-      return compose(fullUrl(v.resourceType, v.id), v.content, response, info.prefer, `Created ${v.resourceType}/${v.id}`);
+      return compose(fullUrl(v.resourceType, v.id), v.text, response, info.prefer, `Created ${v.resourceType}/${v.id}`);
     }
     case 'matched': {
-      const stored = await readCurrent(tx, outcome.type, outcome.id);
+      const stored = await readResource(tx, scope, outcome.type, outcome.id);
       if (!stored || stored.deleted || stored.content === null) throw FhirError.conflict(`The matching ${outcome.type} was deleted meanwhile; retry`);
       const response = {
         status: '200 OK',

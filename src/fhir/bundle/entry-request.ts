@@ -2,7 +2,8 @@ import { FhirError, type Issue } from '../../errors/fhir-error';
 import { isResourceType } from '../../shared/resource-types';
 import { FHIR_ID } from '../../shared/ids';
 import { parseCriteria, parseIfMatch } from '../preconditions';
-import type { ResourceBody } from '../resource-body';
+import type { ResourceBody } from '../../store/resource-body';
+import type { CheckedResource } from '../../store/write/write-resources';
 
 /**
  * What one Bundle entry asks for, parsed from `entry.request`
@@ -22,6 +23,8 @@ export interface PlannedEntry {
   index: number;
   fullUrl?: string;
   action: EntryAction;
+  /** The entry's resource once the validator passed it (set by the planner for writes). */
+  checked?: CheckedResource;
 }
 
 /** Processing order of a transaction: https://hl7.org/fhir/R4/http.html#trules */

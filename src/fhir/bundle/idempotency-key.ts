@@ -3,10 +3,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FhirError } from '../../errors/fhir-error';
 import { outcomeFromError } from '../../errors/operation-outcome';
-import { mapDriverError } from '../../repository/driver-errors';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyRow } from '../../repository/idempotency';
-import type { Db } from '../../repository/db';
-import type { Tx } from '../../repository/transaction';
+import { mapDriverError } from '../../store/errors';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type Db, type IdempotencyRow } from '../../store/idempotency';
+import type { Tx } from '../../store/transaction';
 import { stringifyJson } from '../../shared/json';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
@@ -27,9 +26,13 @@ export interface IdempotencyClaim {
 
 export type IdempotentHandler = (ctx: FhirContext, req: FhirRequest, claim?: IdempotencyClaim) => Promise<FhirResponse>;
 
-/** Keys are scoped to method and path, e.g. `POST /` or `POST /Patient`. */
+/**
+ * Keys are scoped to the client, method and path, e.g. `hospital-1 POST /Patient`: a stored answer
+ * holds data, and is replayed only to the client whose request made it.
+ */
 export function defaultScope(req: FhirRequest): string {
-  return `${req.method} /${req.params.type ?? ''}`;
+  const client = req.principal ? `${req.principal.clientId}${req.principal.kind === 'patient' ? `:${req.principal.subject}` : ''} ` : '';
+  return `${client}${req.method} /${req.params.type ?? ''}`;
 }
 
 function fingerprint(req: FhirRequest, scope: string): string {

@@ -1,7 +1,7 @@
 // https://hl7.org/fhir/R4/http.html#transaction — all or nothing, in one database transaction.
-import { inTransaction } from '../../repository/transaction';
+import { inTransaction } from '../../store/transaction';
 import type { FhirContext } from '../context';
-import { executeEntries, planEntries, renderResponseBundle, type EntryRequestInfo, type ProcessHooks, type RawEntry } from './entry-processor';
+import { executeEntries, planEntries, renderResponseBundle, type EntryActor, type EntryRequestInfo, type ProcessHooks, type RawEntry } from './entry-processor';
 
 /**
  * Validates every entry first (all problems reported together), then runs them
@@ -9,11 +9,11 @@ import { executeEntries, planEntries, renderResponseBundle, type EntryRequestInf
  * failures and deadlocks re-run the whole Bundle (`inTransaction`), so a 2xx
  * always means the data is committed. Returns the `transaction-response` text.
  */
-export async function processTransaction(ctx: FhirContext, entries: RawEntry[], info: EntryRequestInfo, hooks: ProcessHooks = {}): Promise<string> {
+export async function processTransaction(ctx: FhirContext, entries: RawEntry[], info: EntryRequestInfo, actor: EntryActor, hooks: ProcessHooks = {}): Promise<string> {
   const planned = planEntries(ctx, entries, info.baseUrl);
   const bundleId = ctx.ids.newId();
   return inTransaction(ctx.db, async (tx) => {
-    const rendered = await executeEntries(ctx, tx, planned, info, hooks);
+    const rendered = await executeEntries(ctx, tx, planned, info, actor, hooks);
     const text = renderResponseBundle('transaction-response', bundleId, rendered);
     await hooks.beforeCommit?.(tx, text);
     return text;

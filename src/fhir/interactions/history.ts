@@ -2,11 +2,13 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { FhirError } from '../../errors/fhir-error';
 import { parseJson } from '../../shared/json';
-import { readCurrent, readHistory } from '../../repository/resources';
-import { assertInCompartment, assertMatchesGrant } from '../access';
+import { readAuditEvent } from '../../store/audit/audit-search';
+import { readResourceHistory } from '../../store/read';
+import { requireKnownType, requireValidId } from '../../store/resource-body';
+import { AUDIT_EVENT } from '../../store/stored-types';
+import { scopeOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { requireKnownType, requireValidId } from '../resource-body';
 
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
@@ -31,7 +33,8 @@ async function historyBundle(ctx: FhirContext, req: FhirRequest, selfPath: strin
   const at = parseInstant('_at', req.query.get('_at'));
   const cursor = req.query.get('_cursor');
   if (cursor !== null && !/^\d{1,19}$/.test(cursor)) throw FhirError.badRequest('Invalid _cursor', { code: 'NHIS-1022', expression: ['_cursor'] });
-  const page = await readHistory(ctx.db, { resourceType, id, since, at, count, beforeSeq: cursor ?? undefined });
+  const page = await readResourceHistory(ctx.db, scopeOf(ctx, req), { resourceType, id, since, at, count, beforeSeq: cursor ?? undefined });
+  if (!page) throw FhirError.notFound(`${resourceType}/${id ?? ''} is not known`);
 
   const entry: BundleEntry[] = page.entries.map((v) => {
     const url = `${v.resourceType}/${v.id}`;
@@ -62,15 +65,27 @@ async function historyBundle(ctx: FhirContext, req: FhirRequest, selfPath: strin
 export async function historyInstance(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const type = requireKnownType(req.params.type);
   const id = requireValidId(req.params.id);
-  const current = await readCurrent(ctx.db, type, id);
-  if (!current) throw FhirError.notFound(`${type}/${id} is not known`);
-  await assertInCompartment(ctx.db, req.access, type, id);
-  await assertMatchesGrant(ctx, req.access, type, id);
+  if (type === AUDIT_EVENT) return auditEventHistory(ctx, req, id);
   return historyBundle(ctx, req, `${type}/${id}/_history`, type, id);
+}
+
+/** An AuditEvent never changes: its history is its one version. */
+async function auditEventHistory(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
+  const event = await readAuditEvent(ctx.db, scopeOf(ctx, req), id);
+  if (!event) throw FhirError.notFound(`${AUDIT_EVENT}/${id} is not known`);
+  const entry: BundleEntry = {
+    fullUrl: `${req.baseUrl}/${AUDIT_EVENT}/${id}`,
+    resource: event,
+    request: { method: 'POST', url: AUDIT_EVENT },
+    response: { status: '201 Created', etag: 'W/"1"', lastModified: event.recorded },
+  };
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'history', link: [{ relation: 'self', url: `${req.baseUrl}/${AUDIT_EVENT}/${id}/_history` }], entry: [entry] };
+  return { status: 200, body: bundle };
 }
 
 export async function historyType(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const type = requireKnownType(req.params.type);
+  if (type === AUDIT_EVENT) throw FhirError.badRequest('The audit trail has no type history: search it with GET /AuditEvent?date=...&_sort=-date', { code: 'NHIS-1305' });
   refuseConfinedHistory(req);
   return historyBundle(ctx, req, `${type}/_history`, type);
 }

@@ -1,14 +1,15 @@
 // https://hl7.org/fhir/R4/http.html#update and #cond-update
 import { FhirError } from '../../errors/fhir-error';
-import { lockKey } from '../../repository/resources';
-import { inTransaction } from '../../repository/transaction';
+import { requireKnownType, requireResource, requireValidId } from '../../store/resource-body';
+import { matchResourceIds } from '../../store/search/search-resources';
+import { inTransaction, lockKey } from '../../store/transaction';
+import { assertValid } from '../../store/write/validate-resource';
+import { updateResource } from '../../store/write/write-resources';
+import { scopeOf, writerOf } from '../access';
 import type { FhirContext } from '../context';
-import { writeUpdate } from '../persist';
 import { normalizeCriteria, parseCriteria, parseIfMatch } from '../preconditions';
 import type { FhirRequest, FhirResponse } from '../request';
 import { writtenResponse } from '../respond';
-import { requireKnownType, requireResource, requireValidId } from '../resource-body';
-import { assertValid } from '../validate-resource';
 
 export async function update(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const type = requireKnownType(req.params.type);
@@ -23,7 +24,8 @@ export async function update(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
   }
   assertValid(ctx, resource);
   const ifMatch = parseIfMatch(req.headers['if-match']);
-  const { written, created } = await inTransaction(ctx.db, (tx) => writeUpdate(ctx, tx, resource, id, ifMatch));
+  const writer = { ...writerOf(req), scope: scopeOf(ctx, req) };
+  const { written, created } = await inTransaction(ctx.db, (tx) => updateResource(ctx, tx, writer, resource, id, ifMatch));
   return writtenResponse(req, written, created ? 201 : 200, `${created ? 'Created' : 'Updated'} ${type}/${id}`);
 }
 
@@ -34,9 +36,11 @@ export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest): Pro
   const resource = requireResource(req.body, type);
   assertValid(ctx, resource);
   const ifMatch = parseIfMatch(req.headers['if-match']);
+  const scope = scopeOf(ctx, req);
+  const writer = { ...writerOf(req), scope };
   const { written, created } = await inTransaction(ctx.db, async (tx) => {
     await lockKey(tx, `conditional:${normalizeCriteria(type, criteria)}`);
-    const matches = await ctx.search.findIds(tx, type, criteria, 2);
+    const matches = await matchResourceIds(tx, scope, type, criteria, 2);
     if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched more than one ${type}`);
     if (matches.length === 1) {
       if (resource.id !== undefined && resource.id !== matches[0]) {
@@ -45,10 +49,10 @@ export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest): Pro
           expression: [`${type}.id`],
         });
       }
-      return writeUpdate(ctx, tx, resource, matches[0], ifMatch);
+      return updateResource(ctx, tx, writer, resource, matches[0], ifMatch);
     }
     const id = typeof resource.id === 'string' ? resource.id : ctx.ids.newId();
-    return writeUpdate(ctx, tx, resource, id, ifMatch);
+    return updateResource(ctx, tx, writer, resource, id, ifMatch);
   });
   return writtenResponse(req, written, created ? 201 : 200, `${created ? 'Created' : 'Updated'} ${type}/${written.id}`);
 }

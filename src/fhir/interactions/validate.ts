@@ -3,7 +3,7 @@ import type { Parameters } from '@medplum/fhirtypes';
 import { outcomeOf } from '../../errors/operation-outcome';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { requireKnownType, requireResource } from '../resource-body';
+import { requireKnownType, requireResource } from '../../store/resource-body';
 
 /** Accepts the resource itself or a Parameters with a `resource` parameter. */
 function unwrap(body: unknown): unknown {

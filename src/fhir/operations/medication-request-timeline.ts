@@ -2,7 +2,7 @@
 import { readTimeline } from '../../domain/prescription/timeline';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { requireValidId } from '../resource-body';
+import { requireValidId } from '../../store/resource-body';
 
 export async function medicationRequestTimeline(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const id = requireValidId(req.params.id);

@@ -1,28 +1,16 @@
 // Patient/$everything (https://hl7.org/fhir/R4/patient-operation-everything.html): a patient's whole
 // record in one searchset, paged by keyset so a record of any size can be fetched completely.
 import type { Bundle, BundleEntry, BundleLink } from '@medplum/fhirtypes';
-import { decide } from '../../auth/decide';
 import { FhirError } from '../../errors/fhir-error';
-import { readPatientRecordPage } from '../../repository/patient-record';
-import { readCurrent } from '../../repository/resources';
-import { guarded } from '../../repository/transaction';
 import { parseJson } from '../../shared/json';
 import { RESOURCE_TYPES } from '../../shared/resource-types';
-import { assertInCompartment } from '../access';
+import { readPatientRecord } from '../../store/patient-record';
+import { scopeOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { patientCompartmentParams } from '../search/definitions';
 
 const DEFAULT_COUNT = 1000;
 const MAX_COUNT = 5000;
-/**
- * Every type that can be in a Patient compartment, and the parameters that put it there. AuditEvent
- * is in the compartment but is the access log, not the record: `GET /AuditEvent?patient=` serves it.
- */
-const COMPARTMENT = RESOURCE_TYPES.map((t) => ({ resourceType: t, params: t === 'Patient' ? ['link'] : patientCompartmentParams(t) })).filter(
-  (c) => c.resourceType !== 'AuditEvent' && (c.resourceType === 'Patient' || c.params.length > 0),
-);
-
 function badParam(name: string, why: string): FhirError {
   return FhirError.badRequest(`${name}: ${why}`, { expression: [name], code: 'NHIS-1302' });
 }
@@ -52,18 +40,13 @@ function parseCursor(raw: string | null): { resourceType: string; id: string } |
 export async function patientEverything(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const patientId = req.params.id;
   if (req.access?.matchAny) throw FhirError.forbidden('Patient/$everything needs unrestricted read scopes, not granular ones', { code: 'NHIS-1403' });
-  await assertInCompartment(ctx.db, req.access, 'Patient', patientId);
-  const current = await guarded(() => readCurrent(ctx.db, 'Patient', patientId));
-  if (!current || current.deleted) throw FhirError.notFound(`Patient/${patientId} is not known`);
-
   const requested = req.query.get('_type')?.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of requested ?? []) if (!RESOURCE_TYPES.includes(t)) throw badParam('_type', `unknown resource type ${t}`);
-  // Only the types this client may read: a role or scope that does not cover a type leaves it out.
-  const principal = req.principal;
-  const visible = COMPARTMENT.filter((c) => (!requested || requested.includes(c.resourceType)) && (!principal || decide(principal, { interaction: 'search', resourceType: c.resourceType }).allowed));
   const count = parseCount(req.query.get('_count'));
   const since = parseSince(req.query.get('_since'));
-  const rows = await readPatientRecordPage(ctx.db, { patientId, compartmentParams: visible, since, after: parseCursor(req.query.get('_cursor')), limit: count + 1 });
+  // Only what this client may read: a role or scope that does not cover a type leaves it out.
+  const rows = await readPatientRecord(ctx.db, scopeOf(ctx, req), patientId, { types: requested, since, after: parseCursor(req.query.get('_cursor')), limit: count + 1 });
+  if (!rows) throw FhirError.notFound(`Patient/${patientId} is not known`);
 
   const page = rows.slice(0, count);
   const entry: BundleEntry[] = page.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resource_type}/${r.id}`, resource: parseJson(r.content) as BundleEntry['resource'], search: { mode: 'match' } }));

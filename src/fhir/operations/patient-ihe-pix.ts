@@ -3,6 +3,7 @@
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../../errors/fhir-error';
 import { schemeForSystem, schemesByName } from '../../shared/national-id';
+import { scopeOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
 import { findActivePatients } from './patient-lookup';
@@ -27,7 +28,7 @@ export async function patientIhePix(ctx: FhirContext, req: FhirRequest): Promise
   }
   const targetSystems = req.query.getAll('targetSystem').flatMap((t) => t.split(',')).filter(Boolean);
 
-  const found = await findActivePatients(ctx, ctx.db, new URLSearchParams({ identifier: `${system}|${value}` }), 5);
+  const found = await findActivePatients(ctx.db, scopeOf(ctx, req), new URLSearchParams({ identifier: `${system}|${value}` }), 5);
   if (found.length === 0) {
     throw FhirError.notFound(`No active Patient holds ${system}|${value}`, { code: 'NHIS-3121', expression: ['sourceIdentifier'] });
   }

@@ -11,8 +11,10 @@ import {
 } from '../../domain/identity/patient-match';
 import { checkNationalIdentifiers } from '../../domain/identity/national-identifiers';
 import { FhirError } from '../../errors/fhir-error';
-import { readCurrentResources } from '../../repository/identity-resources';
 import { parseJson } from '../../shared/json';
+import { readResources } from '../../store/read';
+import { matchResourceIds } from '../../store/search/search-resources';
+import { scopeOf } from '../access';
 import { schemesByName } from '../../shared/national-id';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
@@ -43,14 +45,15 @@ export async function patientMatch(ctx: FhirContext, req: FhirRequest): Promise<
   }
 
   const enriched = withDemographicsFromNationalIds(query, schemes);
+  const scope = scopeOf(ctx, req);
   const ids = new Set<string>();
   for (const criteria of candidateQueries(enriched)) {
-    for (const id of await ctx.search.findIds(ctx.db, 'Patient', criteria, CANDIDATES_PER_QUERY)) ids.add(id);
+    for (const id of await matchResourceIds(ctx.db, scope, 'Patient', criteria, CANDIDATES_PER_QUERY)) ids.add(id);
   }
-  const rows = await readCurrentResources(ctx.db, [...ids].map((id) => ({ resourceType: 'Patient', id })));
+  const rows = await readResources(ctx.db, scope, 'Patient', [...ids]);
   const scored: { patient: Patient; score: number; grade: MatchGrade }[] = [];
   for (const row of rows.values()) {
-    if (row.deleted) continue;
+    if (row.deleted || row.content === null) continue;
     const patient = parseJson(row.content) as Patient;
     if (!isMatchable(patient)) continue;
     const match = scorePatientMatch(enriched, patient, schemes);

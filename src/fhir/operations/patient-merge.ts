@@ -3,15 +3,17 @@
 import type { Identifier, OperationOutcome, Parameters, ParametersParameter, Patient, Reference } from '@medplum/fhirtypes';
 import { mergePatientRecords } from '../../domain/identity/patient-merge';
 import { FhirError } from '../../errors/fhir-error';
-import { lockCurrent } from '../../repository/resources';
 import { findActivePatients } from './patient-lookup';
-import { inTransaction, type Tx } from '../../repository/transaction';
 import { parseJson } from '../../shared/json';
+import type { AccessScope } from '../../store/access/access-scope';
+import { lockResource } from '../../store/read';
+import { inTransaction, type Tx } from '../../store/transaction';
+import { updateResource } from '../../store/write/write-resources';
+import { scopeOf, writerOf } from '../access';
 import type { FhirContext } from '../context';
-import { writeUpdate } from '../persist';
 import type { FhirRequest, FhirResponse } from '../request';
-import type { ResourceBody } from '../resource-body';
-import { assertValid } from '../validate-resource';
+import type { ResourceBody } from '../../store/resource-body';
+import { assertValid } from '../../store/write/validate-resource';
 import { booleanParam, paramPath, requireParameters, type InputParameters } from './operation-parameters';
 
 type Side = 'source' | 'target';
@@ -52,7 +54,7 @@ function selectorOf(params: InputParameters, side: Side): PatientSelector {
   });
 }
 
-async function resolveId(ctx: FhirContext, tx: Tx, sel: PatientSelector): Promise<string> {
+async function resolveId(scope: AccessScope, tx: Tx, sel: PatientSelector): Promise<string> {
   const where = paramPath(sel.index);
   if (sel.reference !== undefined) {
     const m = /^(?:.*\/)?Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(sel.reference);
@@ -61,7 +63,7 @@ async function resolveId(ctx: FhirContext, tx: Tx, sel: PatientSelector): Promis
   }
   const criteria = new URLSearchParams();
   for (const i of sel.identifiers!) criteria.append('identifier', `${i.system}|${i.value}`);
-  const found = await findActivePatients(ctx, tx, criteria);
+  const found = await findActivePatients(tx, scope, criteria);
   const ids = found.map((p) => p.id);
   if (ids.length !== 1) {
     throw FhirError.unprocessable(`The ${sel.side} identifier matches ${ids.length === 0 ? 'no' : 'more than one'} active Patient`, {
@@ -72,8 +74,8 @@ async function resolveId(ctx: FhirContext, tx: Tx, sel: PatientSelector): Promis
   return ids[0];
 }
 
-async function loadActive(tx: Tx, id: string, sel: PatientSelector): Promise<{ patient: Patient & { id: string }; versionId: number }> {
-  const stored = await lockCurrent(tx, 'Patient', id);
+async function loadActive(tx: Tx, scope: AccessScope, id: string, sel: PatientSelector): Promise<{ patient: Patient & { id: string }; versionId: number }> {
+  const stored = await lockResource(tx, scope, 'Patient', id);
   if (!stored || stored.deleted || stored.content === null) {
     throw FhirError.notFound(`The ${sel.side} Patient/${id} does not exist`, { code: 'NHIS-3113', expression: [paramPath(sel.index)] });
   }
@@ -107,24 +109,26 @@ export async function patientMerge(ctx: FhirContext, req: FhirRequest): Promise<
     });
   }
 
+  const scope = scopeOf(ctx, req);
+  const writer = { ...writerOf(req), scope };
   const result = await inTransaction(ctx.db, async (tx) => {
-    const sourceId = await resolveId(ctx, tx, source);
-    const targetId = await resolveId(ctx, tx, target);
+    const sourceId = await resolveId(scope, tx, source);
+    const targetId = await resolveId(scope, tx, target);
     if (sourceId === targetId) {
       throw FhirError.badRequest(`Source and target are the same Patient/${sourceId}`, { code: 'NHIS-3116', expression: [paramPath(target.index)] });
     }
     // Lock in id order so two crossing merges cannot deadlock.
     const [first, second] = sourceId < targetId ? [source, target] : [target, source];
-    const a = await loadActive(tx, first === source ? sourceId : targetId, first);
-    const b = await loadActive(tx, second === source ? sourceId : targetId, second);
+    const a = await loadActive(tx, scope, first === source ? sourceId : targetId, first);
+    const b = await loadActive(tx, scope, second === source ? sourceId : targetId, second);
     const [src, tgt] = first === source ? [a, b] : [b, a];
     const merged = mergePatientRecords(src.patient, tgt.patient);
     assertValid(ctx, merged.source as ResourceBody);
     assertValid(ctx, merged.target as ResourceBody);
     if (preview) return merged.target;
     // Source first: becoming inactive releases its national ids, which the target then claims.
-    await writeUpdate(ctx, tx, merged.source as ResourceBody, sourceId, src.versionId);
-    const { written } = await writeUpdate(ctx, tx, merged.target as ResourceBody, targetId, tgt.versionId);
+    await updateResource(ctx, tx, writer, merged.source as ResourceBody, sourceId, src.versionId);
+    const { written } = await updateResource(ctx, tx, writer, merged.target as ResourceBody, targetId, tgt.versionId);
     return written.resource as Patient;
   });
 

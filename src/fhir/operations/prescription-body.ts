@@ -1,6 +1,6 @@
 import { FhirError } from '../../errors/fhir-error';
-import type { ResourceBody } from '../resource-body';
-import { requireResource } from '../resource-body';
+import type { ResourceBody } from '../../store/resource-body';
+import { requireResource } from '../../store/resource-body';
 
 /**
  * Operation bodies of the ePrescription workflow: one resource, a Bundle of

@@ -4,17 +4,18 @@ import { outcomeOf } from '../../errors/operation-outcome';
 import { isEPrescription, prescribe, type PrescribeResult } from '../../domain/prescription/prescribe';
 import { FhirError } from '../../errors/fhir-error';
 import { requirePrincipal } from '../../domain/prescription/actors';
-import { inTransaction } from '../../repository/transaction';
+import { inTransaction } from '../../store/transaction';
+import { writerOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { assertValid } from '../validate-resource';
+import { assertValid } from '../../store/write/validate-resource';
 import { NO_STORE, resourcesOf } from './prescription-body';
 
 async function run(ctx: FhirContext, req: FhirRequest, body: unknown): Promise<PrescribeResult> {
-  const principal = requirePrincipal(req.principal);
+  requirePrincipal(req.principal);
   const requests = resourcesOf(body, 'MedicationRequest', true);
   requests.forEach((r, i) => assertValid(ctx, r, requests.length > 1 ? `MedicationRequest[${i}]` : undefined));
-  return inTransaction(ctx.db, (tx) => prescribe(ctx, tx, principal, req.requestId, requests));
+  return inTransaction(ctx.db, (tx) => prescribe(ctx, tx, writerOf(req), requests));
 }
 
 /**

@@ -1,7 +1,7 @@
 // https://hl7.org/fhir/R4/http.html#read — the national conformance resources shipped in fhir-profiles/
 // (StructureDefinition, ValueSet, CodeSystem, NamingSystem) are read from there; any other id falls
 // through to the stored resources, so conformance resources loaded by users stay readable.
-import type { Handler } from '../routes';
+import type { Handler } from '../route-types';
 import { read } from '../interactions/read';
 import { findConformanceResource } from '../../validation/conformance-resources';
 

@@ -1,9 +1,10 @@
 // ePrescription: POST [base]/Task/{id}/$accept?ac=<access code>
 // (model: https://gemspec.gematik.de/docs/gemSpec/gemSpec_FD_eRp/ — Task $accept)
 import { acceptPrescription } from '../../domain/prescription/claim';
+import { writerOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { requireValidId } from '../resource-body';
+import { requireValidId } from '../../store/resource-body';
 import { NO_STORE } from './prescription-body';
 
 /**
@@ -14,7 +15,7 @@ import { NO_STORE } from './prescription-body';
  */
 export async function taskAccept(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const id = requireValidId(req.params.id);
-  const result = await acceptPrescription(ctx, req.principal, id, req.query.get('ac'), req.requestId);
+  const result = await acceptPrescription(ctx, writerOf(req), id, req.query.get('ac'));
   const task = result.task ?? undefined;
   return {
     status: 200,

@@ -1,8 +1,9 @@
 // ePrescription: POST [base]/Task/{id}/$close?secret=<claim secret>, body: the final MedicationDispense(s) (optional after $dispense)
 import { closePrescription } from '../../domain/prescription/dispense';
+import { writerOf } from '../access';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
-import { requireValidId } from '../resource-body';
+import { requireValidId } from '../../store/resource-body';
 import { resourcesOf } from './prescription-body';
 
 /**
@@ -16,7 +17,7 @@ export async function taskClose(ctx: FhirContext, req: FhirRequest): Promise<Fhi
   const id = requireValidId(req.params.id);
   const dispenses = resourcesOf(req.body, 'MedicationDispense', false);
   const issuer = ctx.config.authIssuer ?? ctx.config.baseUrl ?? req.baseUrl;
-  const result = await closePrescription(ctx, req.principal, id, req.query.get('secret'), dispenses, req.requestId, issuer);
+  const result = await closePrescription(ctx, writerOf(req), id, req.query.get('secret'), dispenses, issuer);
   return {
     status: 200,
     body: {

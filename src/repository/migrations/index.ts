@@ -6,6 +6,8 @@ import * as m0004 from './0004-security';
 import * as m0005 from './0005-patient-identity';
 import * as m0006 from './0006-prescriptions';
 import * as m0007 from './0007-audit-outbox';
+import * as m0008 from './0008-audit-store';
+import * as m0009 from './0009-operator-role';
 
 /**
  * Numbered, forward-only migrations, listed in code so they ship inside the
@@ -19,6 +21,8 @@ const migrations: Record<string, Migration> = {
   '0005-patient-identity': m0005,
   '0006-prescriptions': m0006,
   '0007-audit-outbox': m0007,
+  '0008-audit-store': m0008,
+  '0009-operator-role': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {

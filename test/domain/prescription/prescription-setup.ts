@@ -2,9 +2,10 @@ import type { Principal } from '../../../src/auth/principal';
 import { createApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config/config';
 import type { FhirContext } from '../../../src/fhir/context';
-import { writeNew } from '../../../src/fhir/persist';
+import { createResource } from '../../../src/store/write/write-resources';
+import { serverWriter } from '../../../src/store/write/writer';
 import type { FhirRequest } from '../../../src/fhir/request';
-import type { ResourceBody } from '../../../src/fhir/resource-body';
+import type { ResourceBody } from '../../../src/store/resource-body';
 import { openDatabase } from '../../../src/repository/db';
 import { migrateToLatest } from '../../../src/repository/migrate';
 import { inTransaction } from '../../../src/repository/transaction';
@@ -55,7 +56,9 @@ export async function startHarness(opts: { pglite?: boolean; databaseUrl?: strin
 
 export function buildPrincipal(role: Principal['role'], o: Partial<Principal> = {}): Principal {
   const clientId = o.clientId ?? `${role}-${o.organization ?? 'x'}`;
-  return { kind: role === 'patient' ? 'patient' : 'client', clientId, role, scopes: [], subject: clientId, expiresAt: new Date(Date.now() + 3600_000), ...o };
+  // Scopes as a registered client of the role would be granted (the store confines writes by them).
+  const scopes = role === 'patient' ? ['patient/*.rs'] : ['system/*.cruds'];
+  return { kind: role === 'patient' ? 'patient' : 'client', clientId, role, scopes, subject: clientId, expiresAt: new Date(Date.now() + 3600_000), ...o };
 }
 
 export const pharmacy = (org: string): Principal => buildPrincipal('pharmacy', { organization: org, clientId: `pharmacy-${org}` });
@@ -75,7 +78,7 @@ export function buildRequest(o: { id?: string; query?: Record<string, string>; b
 }
 
 export async function storeResource(ctx: FhirContext, resource: Record<string, unknown>): Promise<string> {
-  return (await inTransaction(ctx.db, (tx) => writeNew(ctx, tx, resource as ResourceBody))).id;
+  return (await inTransaction(ctx.db, (tx) => createResource(ctx, tx, serverWriter('test-setup'), resource as ResourceBody))).id;
 }
 
 export async function seedPatientAndPrescriber(ctx: FhirContext, patient: Record<string, unknown> = {}): Promise<{ patientId: string; practitionerId: string; nationalId: { system: string; value: string } }> {

@@ -18,6 +18,9 @@ import { create } from '../../../src/fhir/interactions/create';
 import { FHIR_ROUTES } from '../../../src/fhir/routes';
 import { EPRESCRIPTION_PROFILE } from '../../../src/domain/prescription/prescribe';
 import { readCurrent } from '../../../src/repository/resources';
+import { SERVER_SCOPE } from '../../../src/store/access/access-scope';
+import { searchAuditEvents } from '../../../src/store/audit/audit-search';
+import { matchResourceIds } from '../../../src/store/search/search-resources';
 import { parseJson } from '../../../src/shared/json';
 import {
   buildDispense,
@@ -80,12 +83,13 @@ test('happy path: prescribe → find → accept → close, with a receipt verifi
   expect(rows[0].n).toBe(0);
 
   // Find: by number (Task and MedicationRequest), by patient national id; listing changes nothing.
-  const byNumber = await h.ctx.search.findIds(h.ctx.db, 'Task', new URLSearchParams({ identifier: `${PRESCRIPTION_NUMBER_SYSTEM}|${p.number}` }), 5);
+  const byNumber = await matchResourceIds(h.ctx.db, SERVER_SCOPE, 'Task', new URLSearchParams({ identifier: `${PRESCRIPTION_NUMBER_SYSTEM}|${p.number}` }), 5);
   expect(byNumber).toEqual([p.taskId]);
-  const mrByNumber = await h.ctx.search.findIds(h.ctx.db, 'MedicationRequest', new URLSearchParams({ identifier: `${PRESCRIPTION_NUMBER_SYSTEM}|${p.number}` }), 5);
+  const mrByNumber = await matchResourceIds(h.ctx.db, SERVER_SCOPE, 'MedicationRequest', new URLSearchParams({ identifier: `${PRESCRIPTION_NUMBER_SYSTEM}|${p.number}` }), 5);
   expect(mrByNumber).toEqual([p.medicationRequestId]);
-  const byPatient = await h.ctx.search.findIds(
+  const byPatient = await matchResourceIds(
     h.ctx.db,
+    SERVER_SCOPE,
     'MedicationRequest',
     new URLSearchParams({ 'subject:Patient.identifier': `${p.nationalId.system}|${p.nationalId.value}`, status: 'active' }),
     5,
@@ -127,7 +131,7 @@ test('happy path: prescribe → find → accept → close, with a receipt verifi
   expect(events[1]).toMatchObject({ from: 'ready', to: 'in-progress', client: 'pharmacy-PH001', organization: 'PH001', role: 'pharmacy' });
   expect(events[2]).toMatchObject({ to: 'completed', reason: 'nothing remains' });
   // Each state change also left an AuditEvent in the same transaction.
-  const audits = await h.ctx.search.findIds(h.ctx.db, 'AuditEvent', new URLSearchParams({ entity: `Task/${p.taskId}` }), 20);
+  const audits = await (await searchAuditEvents(h.ctx.db, SERVER_SCOPE, new URLSearchParams({ entity: `Task/${p.taskId}`, _count: '20' }), { strict: true })).events;
   expect(audits.length).toBe(3);
 });
 

@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { inTransaction } from '../../../src/repository/transaction';
-import { extractIndexRows } from '../../../src/fhir/search/extract-index';
+import { extractIndexRows } from '../../../src/store/search/extract-index';
 import { openFixture, type SearchFixture } from './fixture';
 
 let f: SearchFixture;

@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { extractIndexRows } from '../../../src/fhir/search/extract-index';
-import { searchParamsOf } from '../../../src/fhir/search/definitions';
+import { extractIndexRows } from '../../../src/store/search/extract-index';
+import { searchParamsOf } from '../../../src/store/search/definitions';
 import { parseJson } from '../../../src/shared/json';
 import type { IndexRows } from '../../../src/repository/search-schema';
 

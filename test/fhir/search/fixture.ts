@@ -1,13 +1,47 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import pino from 'pino';
 import { openDatabase, type DbHandle } from '../../../src/repository/db';
 import { migrateToLatest } from '../../../src/repository/migrate';
 import { insertFirstVersion, replaceVersion, readCurrent } from '../../../src/repository/resources';
 import { inTransaction } from '../../../src/repository/transaction';
-import type { FhirRequest } from '../../../src/fhir/request';
-import { createSearchEngine, type FullSearchEngine } from '../../../src/fhir/search';
+import { loadConfig } from '../../../src/config/config';
+import type { FhirContext } from '../../../src/fhir/context';
+import type { FhirRequest, FhirResponse } from '../../../src/fhir/request';
+import { searchCompartment, searchSystem, searchType } from '../../../src/fhir/search/search-handlers';
+import { deleteIndexRows, replaceIndexRows, replaceIndexRowsMany } from '../../../src/repository/search-index';
+import type { Db } from '../../../src/repository/db';
+import type { Tx } from '../../../src/repository/transaction';
 import { stringifyJson } from '../../../src/shared/json';
+import { SERVER_SCOPE } from '../../../src/store/access/access-scope';
+import { extractIndexRows } from '../../../src/store/search/extract-index';
+import { matchResourceIds } from '../../../src/store/search/search-resources';
+
+type Resource = { resourceType: string; id: string } & Record<string, unknown>;
+
+/** The search functions these tests exercise, over one database with the server's own scope (no caller restrictions). */
+export interface SearchEngine {
+  indexResource(tx: Tx, resource: Resource): Promise<void>;
+  indexResources(tx: Tx, resources: Resource[]): Promise<void>;
+  removeFromIndex(tx: Tx, resourceType: string, id: string): Promise<void>;
+  findIds(executor: Db | Tx, resourceType: string, criteria: URLSearchParams, limit: number): Promise<string[]>;
+  searchType(req: FhirRequest, resourceType: string): Promise<FhirResponse>;
+  searchSystem(req: FhirRequest): Promise<FhirResponse>;
+  searchCompartment(req: FhirRequest, compartmentType: string, compartmentId: string, resourceType: string): Promise<FhirResponse>;
+}
+
+function createEngine(db: Db, clock: { now: () => Date }): SearchEngine {
+  const ctx = { db, clock, config: loadConfig({}) } as unknown as FhirContext;
+  const scoped = (req: FhirRequest): FhirRequest => ({ ...req, scope: SERVER_SCOPE });
+  return {
+    indexResource: (tx, r) => replaceIndexRows(tx, r.resourceType, r.id, extractIndexRows(r)),
+    indexResources: (tx, list) => replaceIndexRowsMany(tx, list.map((r) => ({ resourceType: r.resourceType, id: r.id, rows: extractIndexRows(r) }))),
+    removeFromIndex: (tx, type, id) => deleteIndexRows(tx, type, id),
+    findIds: (executor, type, criteria, limit) => matchResourceIds(executor, SERVER_SCOPE, type, criteria, limit),
+    searchType: (req, type) => searchType(ctx, { ...scoped(req), params: { type } }),
+    searchSystem: (req) => searchSystem(ctx, scoped(req)),
+    searchCompartment: (req, compartmentType, id, type) => searchCompartment(ctx, { ...scoped(req), params: { type: compartmentType, id, compartmentType: type } }),
+  };
+}
 
 /**
  * A fresh database per test file (PostgreSQL, or PGlite in memory), the search
@@ -18,7 +52,7 @@ export const BASE = 'http://fhir.test/r4';
 
 export interface SearchFixture {
   handle: DbHandle;
-  engine: FullSearchEngine;
+  engine: SearchEngine;
   put(resource: Record<string, unknown>, lastUpdated?: Date): Promise<void>;
   remove(resourceType: string, id: string): Promise<void>;
   search(type: string, query: string | [string, string][], headers?: Record<string, string>): Promise<Bundle>;
@@ -60,7 +94,7 @@ export async function openFixture(kind: 'postgres' | 'pglite' = 'postgres'): Pro
     handle = await openDatabase({});
   }
   await migrateToLatest(handle.db);
-  const engine = createSearchEngine({ db: handle.db, logger: pino({ level: 'silent' }), clock: { now: () => new Date('2024-06-01T00:00:00Z') } });
+  const engine = createEngine(handle.db, { now: () => new Date('2024-06-01T00:00:00Z') });
   let tick = Date.parse('2024-01-01T00:00:00Z');
 
   const fixture: SearchFixture = {

@@ -4,6 +4,7 @@ import r4Model from 'fhirpath/fhir-context/r4';
 import type { IndexTable } from '../../repository/search-schema';
 import { compileDirectPath } from './direct-path';
 import { splitTopLevel } from './fhirpath-split';
+import type { CompiledPath, FhirPathNode } from './path-node';
 import { RESOURCE_TYPES } from '../../shared/resource-types';
 
 /**
@@ -23,13 +24,7 @@ interface SearchParameterResource {
   component?: { definition: string; expression: string }[];
 }
 
-export interface FhirPathNode {
-  data: unknown;
-  fhirNodeDataType?: string | null;
-  path?: string;
-}
-
-export type CompiledPath = (resource: unknown) => FhirPathNode[];
+export type { FhirPathNode, CompiledPath } from './path-node';
 
 export interface CompositeComponent {
   /** Definition of the component parameter (its type says which table holds it). */

@@ -286,6 +286,8 @@ function indexedParamsOf(resourceType: string): SearchParamDef[] {
 export interface ExtractOptions {
   /** Evaluate every parameter with fhirpath.js, never the direct walk (to compare the two). */
   fhirpathOnly?: boolean;
+  /** Only these parameters (e.g. those of the Patient compartment). */
+  only?: readonly string[];
 }
 
 /**
@@ -299,7 +301,8 @@ export function extractIndexRows(resource: { resourceType: string } & Obj, opts:
   const plainTarget = () => (plainCopy ??= plain(resource));
   let grp = 0;
   const nextGrp = () => ++grp;
-  for (const def of indexedParamsOf(resource.resourceType)) {
+  const defs = opts.only ? indexedParamsOf(resource.resourceType).filter((d) => opts.only!.includes(d.code)) : indexedParamsOf(resource.resourceType);
+  for (const def of defs) {
     const useWalk = !opts.fhirpathOnly && def.walk !== undefined;
     const target = useWalk ? resource : plainTarget();
     if (def.type === 'composite') {

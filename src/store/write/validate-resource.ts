@@ -1,6 +1,6 @@
-import { FhirError, Issue } from '../errors/fhir-error';
-import type { FhirContext } from './context';
-import type { ResourceBody } from './resource-body';
+import { FhirError, Issue } from '../../errors/fhir-error';
+import type { ResourceBody } from '../resource-body';
+import type { ResourceValidator } from './write-hooks';
 
 /**
  * Structural problems (unknown element, wrong type, cardinality, format) are
@@ -17,7 +17,7 @@ export function errorIssues(issues: Issue[]): Issue[] {
 }
 
 /** Validates before anything is stored; throws with every problem found. */
-export function assertValid(ctx: Pick<FhirContext, 'validate'>, resource: ResourceBody, pathPrefix?: string): void {
+export function assertValid(ctx: { validate: ResourceValidator }, resource: ResourceBody, pathPrefix?: string): void {
   const issues = ctx.validate(resource, { pathPrefix });
   const errors = errorIssues(issues);
   if (errors.length > 0) throw new FhirError(statusForIssues(issues), issues);

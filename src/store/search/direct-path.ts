@@ -1,5 +1,5 @@
 import r4Model from 'fhirpath/fhir-context/r4';
-import type { FhirPathNode } from './definitions';
+import type { FhirPathNode } from './path-node';
 import { splitTopLevel } from './fhirpath-split';
 
 /**

@@ -7,10 +7,11 @@ import {
   saveReindexProgress,
   startReindexJob,
 } from '../../repository/search-reindex';
+import { replaceIndexRows } from '../../repository/search-index';
 import { inTransaction } from '../../repository/transaction';
 import { systemClock, type Clock } from '../../shared/clock';
 import { parseJson } from '../../shared/json';
-import type { SearchEngine } from './engine';
+import { extractIndexRows } from './extract-index';
 
 /**
  * Rebuilds the search index of every current resource (e.g. after the indexed
@@ -21,7 +22,6 @@ import type { SearchEngine } from './engine';
  */
 export interface ReindexOptions {
   db: Db;
-  engine: Pick<SearchEngine, 'indexResource'>;
   logger: Logger;
   jobId: string;
   resourceType?: string;
@@ -57,7 +57,7 @@ export async function runReindex(opts: ReindexOptions): Promise<ReindexProgress>
         const batch = await lockReindexBatch(tx, job.resource_type, afterType, afterId, batchSize);
         for (const row of batch) {
           const resource = parseJson(row.content) as { resourceType: string; id: string } & Record<string, unknown>;
-          await opts.engine.indexResource(tx, { ...resource, resourceType: row.resource_type, id: row.id });
+          await replaceIndexRows(tx, row.resource_type, row.id, extractIndexRows({ ...resource, resourceType: row.resource_type, id: row.id }));
         }
         if (batch.length) {
           const last = batch[batch.length - 1];
