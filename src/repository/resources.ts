@@ -27,7 +27,7 @@ export interface WriteVersionInput {
 
 type Executor = Db | Tx;
 
-function toStored(row: {
+export function toStored(row: {
   resource_type: string;
   id: string;
   version_id: number;

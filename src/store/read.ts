@@ -1,8 +1,8 @@
 // https://hl7.org/fhir/R4/http.html#read, #vread, #history — through the caller's access scope.
 import type { Db } from '../repository/db';
-import { lockCurrent, readCurrent, readHistory, readVersion, type HistoryPage, type HistoryQuery, type StoredVersion } from '../repository/resources';
+import { lockCurrent, readCurrent, readHistory, readVersion, toStored, type HistoryPage, type HistoryQuery, type StoredVersion } from '../repository/resources';
 import { patientsOfResource as patientsOfIndexedResource } from '../repository/compartment';
-import { ANY_RESOURCE, readCurrentIfVisible, readVisible, type VisibleRow } from '../repository/search-query';
+import { ANY_RESOURCE, readCurrentIfVisible, readVisible } from '../repository/search-query';
 import type { Tx } from '../repository/transaction';
 import { parseJson, stringifyJson } from '../shared/json';
 import { typeAccessFilter } from './access/access-filter';
@@ -23,17 +23,6 @@ export type { StoredVersion };
 function shown(version: StoredVersion, access: TypeAccess): StoredVersion {
   if (!access.view || version.content === null) return version;
   return { ...version, content: stringifyJson(applyView(access.view, parseJson(version.content) as Record<string, unknown>)) };
-}
-
-function toStored(row: VisibleRow): StoredVersion {
-  return {
-    resourceType: row.resource_type,
-    id: row.id,
-    versionId: row.version_id,
-    lastUpdated: row.last_updated instanceof Date ? row.last_updated : new Date(row.last_updated),
-    deleted: row.deleted,
-    content: row.content,
-  };
 }
 
 /** Whether the current resource is visible to `access` (used before reading its older versions). */

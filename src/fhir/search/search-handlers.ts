@@ -53,11 +53,24 @@ function searchset(req: FhirRequest, result: SearchResult, linkPath: string, ext
     ...matches.map((r) => ({ fullUrl: `${req.baseUrl}/${r.type}/${r.id}`, resource: presented(r, parsed), search: { mode: 'match' } })),
     ...result.included.map((r) => ({ fullUrl: `${req.baseUrl}/${r.type}/${r.id}`, resource: presented(r, parsed), search: { mode: 'include' } })),
   ];
-  if (parsed.issues.length) {
+  return searchsetResponse(entry, result.total, links, parsed.issues);
+}
+
+/**
+ * The searchset Bundle itself: entries, total, links, and the parameters that were ignored
+ * (lenient handling) reported in an OperationOutcome entry.
+ */
+function searchsetResponse(
+  entry: Record<string, unknown>[],
+  total: number | undefined,
+  links: { relation: string; url: string }[],
+  issues: { param: string; message: string; severity: 'error' | 'warning' | 'information' }[],
+): FhirResponse {
+  if (issues.length) {
     entry.push({
       resource: {
         resourceType: 'OperationOutcome',
-        issue: parsed.issues.map((i) => ({
+        issue: issues.map((i) => ({
           severity: i.severity === 'error' ? 'warning' : i.severity,
           code: i.severity === 'error' ? 'not-supported' : 'informational',
           diagnostics: i.severity === 'error' ? `Ignored ${i.param}: ${i.message}` : i.message,
@@ -68,7 +81,7 @@ function searchset(req: FhirRequest, result: SearchResult, linkPath: string, ext
     });
   }
   const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
-  if (result.total !== undefined) bundle.total = result.total;
+  if (total !== undefined) bundle.total = total;
   bundle.link = links;
   if (entry.length) bundle.entry = entry;
   return { status: 200, body: bundle };
@@ -86,17 +99,7 @@ const searchAuditTrail: Handler = async (ctx, req) => {
   const links = [{ relation: 'self', url: link(req.query.has('_cursor') ? [['_cursor', req.query.get('_cursor')!]] : []) }];
   if (result.next) links.push({ relation: 'next', url: link([['_cursor', result.next]]) });
   const entry: Record<string, unknown>[] = result.events.map((e) => ({ fullUrl: `${base}/${e.id}`, resource: e, search: { mode: 'match' } }));
-  if (result.ignored.length) {
-    entry.push({
-      resource: { resourceType: 'OperationOutcome', issue: result.ignored.map((i) => ({ severity: 'warning', code: 'not-supported', diagnostics: `Ignored ${i.param}: ${i.message}`, expression: [i.param] })) },
-      search: { mode: 'outcome' },
-    });
-  }
-  const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
-  if (result.total !== undefined) bundle.total = result.total;
-  bundle.link = links;
-  if (entry.length) bundle.entry = entry;
-  return { status: 200, body: bundle };
+  return searchsetResponse(entry, result.total, links, result.ignored.map((i) => ({ ...i, severity: 'error' as const })));
 };
 
 /** GET [base]/[type]?..., POST [base]/[type]/_search. A patient's search is their compartment's. */
