@@ -13,7 +13,7 @@ const transform = {
   ],
 };
 const transformIgnorePatterns = ['/node_modules/'];
-const common = { testEnvironment: 'node', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
+const common = { testEnvironment: '<rootDir>/test/support/environment.js', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
 module.exports = {
   // Servers start on fresh databases (migrations, validator warm-up): hooks get time on a loaded 2-core machine.
   testTimeout: 60_000,

@@ -114,7 +114,7 @@ describe('against a running server', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await s?.close();
   });

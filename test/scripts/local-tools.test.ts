@@ -16,7 +16,7 @@ describe('embedded database, server on a port the tools are not told', () => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await startServerProcess({ PORT: '0' });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
   }, 60_000);
@@ -72,7 +72,7 @@ describe('PostgreSQL, server on a port the tools are not told', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '1' });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await database?.drop();

@@ -15,7 +15,7 @@ beforeAll(async () => {
   h = await startSecurityHarness();
   const logger = createLogger('silent');
   ctx = { db: h.handle.db, config: h.config, clock: h.clock, ids: uuidIds, logger, search: createSearchEngine({ db: h.handle.db, logger }), validate: () => [], writeHooks: [] };
-});
+}, 180_000);
 afterAll(() => h.close());
 
 const pharmacy: Principal = {

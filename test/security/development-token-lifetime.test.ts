@@ -12,7 +12,7 @@ describe('with development credentials', () => {
   let h: SecurityHarness;
   beforeAll(async () => {
     h = await startSecurityHarness({ DEVELOPMENT_CREDENTIALS: 'on', DEVELOPMENT_TOKEN_TTL_SECONDS: '7200' });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => h?.close());
 
   test('a development client gets DEVELOPMENT_TOKEN_TTL_SECONDS, and the server accepts that token', async () => {
@@ -35,7 +35,7 @@ describe('in production', () => {
   let h: SecurityHarness;
   beforeAll(async () => {
     h = await startSecurityHarness({ NODE_ENV: 'production', DEVELOPMENT_CREDENTIALS: 'on', DEVELOPMENT_TOKEN_TTL_SECONDS: '7200' });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => h?.close());
 
   test('a client named dev-* gets nothing longer than TOKEN_TTL_SECONDS', async () => {

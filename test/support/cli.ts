@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { trackServer } from './server';
 
 /** Test helpers that run the project as a user does: the built server process and the command-line tools. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -34,7 +35,11 @@ function readAddress(file: string): { url: string; pid: number } | undefined {
  * `node dist/src/main.js` with its own DATA_DIR (a temporary folder) and the given environment, as
  * `npm start` runs it; resolves once it listens and has written DATA_DIR/server.json.
  */
-export async function startServerProcess(env: Record<string, string> = {}, timeoutMs = 90_000): Promise<ServerProcess> {
+export function startServerProcess(env: Record<string, string> = {}, timeoutMs = 90_000): Promise<ServerProcess> {
+  return trackServer(startUntrackedServerProcess(env, timeoutMs)).then((s) => ({ ...s, stop: s.close }));
+}
+
+async function startUntrackedServerProcess(env: Record<string, string>, timeoutMs: number): Promise<ServerProcess & { close(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'nhis-cli-'));
   const fullEnv: Record<string, string> = { PORT: '0', SEED_DEMO: 'off', LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...env };
   const childEnv = { ...process.env, ...fullEnv };
@@ -53,12 +58,12 @@ export async function startServerProcess(env: Record<string, string> = {}, timeo
   const addressFile = path.join(dataDir, 'server.json');
   for (;;) {
     const address = readAddress(addressFile);
-    if (address?.pid === child.pid) {
+    if (address && address.pid === child.pid) {
       const ok = await fetch(`${address.url}/healthz`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ok) return { url: address.url, dataDir, env: fullEnv, child, output: () => output, stop };
+      if (ok) return { url: address.url, dataDir, env: fullEnv, child, output: () => output, stop, close: stop };
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();

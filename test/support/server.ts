@@ -40,8 +40,37 @@ export interface TestServerOptions {
   databaseUrl?: string;
 }
 
+/**
+ * Servers started and not closed yet, on the test file's global object: a setup hook that timed out on
+ * a loaded machine leaves its server starting after the file gave up on it, and the test environment
+ * (test/support/environment.js) closes such leftovers when the file ends, so jest exits on its own.
+ */
+type Leftovers = Set<Promise<{ close(): Promise<void> }>>;
+export function leftoverServers(): Leftovers {
+  const holder = globalThis as unknown as { __nhisTestServers?: Leftovers };
+  return (holder.__nhisTestServers ??= new Set());
+}
+
+/** Registers a starting server until it is closed (or failed to start). */
+export function trackServer<T extends { close(): Promise<void> }>(starting: Promise<T>): Promise<T> {
+  const registry = leftoverServers();
+  registry.add(starting);
+  starting.catch(() => registry.delete(starting));
+  return starting.then((server) => ({
+    ...server,
+    close: async () => {
+      registry.delete(starting);
+      await server.close();
+    },
+  }));
+}
+
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
-export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+export function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  return trackServer(startUntrackedTestServer(opts));
+}
+
+async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestServer> {
   const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
   const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env };
   const databaseUrl = opts.databaseUrl ?? database?.url;

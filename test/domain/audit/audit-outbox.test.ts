@@ -43,7 +43,7 @@ describe('on PostgreSQL', () => {
     s = await startTestServer();
     search = createSearchEngine({ db: s.running.db, logger: createLogger('silent') });
     auditor = await s.clientToken({ role: 'auditor' });
-  });
+  }, 180_000);
   afterAll(async () => {
     await s?.close();
   });
@@ -135,7 +135,7 @@ describe('on the embedded PGlite', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer({ pglite: true });
-  });
+  }, 180_000);
   afterAll(async () => {
     await s?.close();
   });

@@ -36,7 +36,7 @@ import {
 let h: PrescriptionHarness;
 beforeAll(async () => {
   h = await startHarness();
-});
+}, 180_000);
 afterAll(async () => {
   await h.close();
 });

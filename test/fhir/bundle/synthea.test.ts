@@ -18,7 +18,7 @@ function readBundle(file: string): { entry: { fullUrl: string; resource: { resou
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 }, 30_000);
