@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { FhirError } from '../errors/fhir-error';
+import { outcomeFromError } from '../errors/operation-outcome';
+import { stringifyJson } from '../shared/json';
+import { FHIR_JSON } from './send';
 
 const SPEC_URL = '/openapi.yaml';
 
@@ -25,6 +29,12 @@ export function docsRoutes(specFile = findOpenApiFile()): Router {
   router.get(SPEC_URL, (_req, res) => {
     res.status(200).setHeader('Content-Type', 'application/yaml; charset=utf-8');
     res.end(spec);
+  });
+  // Tools that look for the JSON name by habit get a pointer, not a 401 from the FHIR routes behind
+  // (middleware, not a route: there is nothing here to describe in the OpenAPI document).
+  router.use('/openapi.json', (_req, res) => {
+    res.status(404).setHeader('Content-Type', FHIR_JSON);
+    res.end(stringifyJson(outcomeFromError(FhirError.notFound(`The OpenAPI description is served as YAML at ${SPEC_URL}`, { code: 'NHIS-1007' }))));
   });
   const uiOptions = {
     swaggerUrl: SPEC_URL,
