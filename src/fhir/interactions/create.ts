@@ -15,9 +15,15 @@ export async function create(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
   const resource = requireResource(req.body, type);
   assertValid(ctx, resource);
   const ifNoneExist = req.headers['if-none-exist'];
+  // A transaction or batch Bundle posted here is kept as a document; only POST [base] processes its entries.
+  const bundleType = type === 'Bundle' ? (resource as { type?: unknown }).type : undefined;
+  const warning =
+    bundleType === 'transaction' || bundleType === 'batch'
+      ? `This ${bundleType} Bundle was stored as a Bundle resource; its entries were not processed. POST it to the base URL ([base]/) to process it.`
+      : undefined;
   if (ifNoneExist === undefined) {
     const written = await inTransaction(ctx.db, (tx) => writeNew(ctx, tx, resource));
-    return writtenResponse(req, written, 201, `Created ${type}/${written.id}`);
+    return writtenResponse(req, written, 201, `Created ${type}/${written.id}`, warning);
   }
 
   const criteria = parseCriteria(ifNoneExist);
@@ -32,7 +38,7 @@ export async function create(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
     if (matches.length === 1) return { existingId: matches[0] };
     return { written: await writeNew(ctx, tx, resource) };
   });
-  if (outcome.written) return writtenResponse(req, outcome.written, 201, `Created ${type}/${outcome.written.id}`);
+  if (outcome.written) return writtenResponse(req, outcome.written, 201, `Created ${type}/${outcome.written.id}`, warning);
   const stored = await readCurrent(ctx.db, type, outcome.existingId!);
   if (!stored || stored.deleted) throw FhirError.conflict(`The matching ${type} was deleted meanwhile; retry`);
   // An existing match answers 200 with the match, per the spec.
