@@ -21,7 +21,7 @@ COPY scripts/no-native-binary ./scripts/no-native-binary
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY fhir-profiles ./fhir-profiles
-COPY openapi.yaml ./openapi.yaml
+COPY openapi.yaml openapi-national.yaml ./
 RUN mkdir -p /var/lib/opennhis && chown node:node /var/lib/opennhis
 USER node
 EXPOSE 8080

@@ -40,7 +40,7 @@ describe('a body whose media type is missing or a form', () => {
 test('GET /openapi.json: 404 pointing at /openapi.yaml, no token needed', async () => {
   const res = await s.fetch('/openapi.json', { anonymous: true });
   expect(res.status).toBe(404);
-  expect(res.body.issue[0].diagnostics).toBe('The OpenAPI description is served as YAML at /openapi.yaml');
+  expect(res.body.issue[0].diagnostics).toBe('The OpenAPI description is served as YAML at /openapi.yaml (national workflows: /openapi-national.yaml)');
 });
 
 describe('a transaction Bundle posted to /Bundle', () => {

@@ -59,6 +59,7 @@ describe('openapi.yaml', () => {
       'GET /docs',
       'GET /healthz',
       'GET /metadata',
+      'GET /openapi-national.yaml',
       'GET /openapi.yaml',
       'GET /readyz',
       'POST /auth/token',
