@@ -87,8 +87,9 @@ function build() {
   } catch {
     // A production install (--omit=dev) has no compiler: it runs the dist/ it was shipped with.
     if (existsSync(path.join(dist, 'src', 'main.js'))) return 0;
-    process.stderr.write('dist/ is missing and TypeScript is not installed: run `npm ci` first\n');
-    return 1;
+    process.stderr.write('dist/ is missing and TypeScript is not installed: run `npm ci` (with dev dependencies) first\n');
+    // As npm's prepare step of such an install, say so without failing the install itself.
+    return process.env.npm_lifecycle_event === 'prepare' ? 0 : 1;
   }
   const started = new Date();
   process.stderr.write('Compiling TypeScript (sources changed since the last build)...\n');
