@@ -92,7 +92,7 @@ function build() {
     return process.env.npm_lifecycle_event === 'prepare' ? 0 : 1;
   }
   const started = new Date();
-  process.stderr.write('Compiling TypeScript (sources changed since the last build)...\n');
+  process.stderr.write(stampTime() < 0 ? 'Compiling TypeScript (first build)...\n' : 'Compiling TypeScript (sources changed since the last build)...\n');
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: ['ignore', 2, 2] });
   if (result.status !== 0) return result.status ?? 1;
   // Stamped with the start time: a file saved while tsc ran makes the next start build again.
