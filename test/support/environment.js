@@ -9,6 +9,11 @@ const STILL_STARTING_MS = 120_000;
 class NhisTestEnvironment extends TestEnvironment {
   async teardown() {
     const leftovers = this.global.__nhisTestServers;
+    // A server the test closed through its running server (running.close()) is not a leftover.
+    for (const starting of leftovers ?? []) {
+      const settled = await Promise.race([starting.then((s) => s, () => undefined), new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+      if (settled === undefined || (settled !== 'pending' && typeof settled.isClosed === 'function' && settled.isClosed())) leftovers.delete(starting);
+    }
     if (leftovers && leftovers.size > 0) {
       process.stderr.write(`test environment: closing ${leftovers.size} server(s) the test file left open\n`);
       await Promise.all(

@@ -21,6 +21,8 @@ export interface TestServer {
   fetch(path: string, init?: RequestInit & { json?: unknown; anonymous?: boolean }): Promise<TestResponse>;
   /** Registers a new client (role, organization, scopes) and returns an access token obtained over HTTP. */
   clientToken(opts: TestClientOptions): Promise<string>;
+  /** True once the server was closed, through `close()` or `running.close()`. */
+  isClosed(): boolean;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,13 @@ async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestSe
   // An empty dataDir makes the embedded database live in memory.
   if (opts.pglite) config.dataDir = '';
   const running = await startServer({ config, logger: createLogger(config.logLevel) });
+  // A test may close the running server itself (running.close()); the environment then has nothing left to close.
+  const closeRunning = running.close;
+  let closed = false;
+  running.close = () => {
+    closed = true;
+    return closeRunning();
+  };
   const hospital = await createTestClient(running.db, { role: 'hospital', scopes: ['system/*.cruds'] });
   const admin = await createTestClient(running.db, { role: 'registry-admin', scopes: ['system/*.cruds'] });
   const tokens = { hospital: await obtainAccessTokenHttp(running.url, hospital), registryAdmin: await obtainAccessTokenHttp(running.url, admin) };
@@ -114,6 +123,7 @@ async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestSe
     tokens,
     fetch: fetchFn,
     clientToken: async (o) => obtainAccessTokenHttp(running.url, await createTestClient(running.db, o)),
+    isClosed: () => closed,
     close: async () => {
       await running.close();
       await database?.drop();
