@@ -1,5 +1,7 @@
 // Tests are transpiled by ts-jest (no type-check: `npm run typecheck` does that). ESM-only dependencies
-// (kysely) are transpiled to CommonJS too, since jest's module loader does not load ESM through require.
+// (kysely) are loaded as they are: Node 24 requires ES modules from CommonJS, and with
+// --experimental-vm-modules (PGlite imports its parts dynamically) jest would run a CommonJS
+// transpilation of them as a module ("exports is not defined").
 // ts-jest rather than @swc/jest: the registry this project installs from serves no native binaries for
 // other platforms, and a lockfile without them makes `npm ci` fail (see README, "Dependencies").
 const transform = {
@@ -10,8 +12,8 @@ const transform = {
     },
   ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(kysely)/)'];
-const common = { testEnvironment: 'node', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
+const transformIgnorePatterns = ['/node_modules/'];
+const common = { testEnvironment: '<rootDir>/test/support/environment.js', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
 module.exports = {
   // Servers start on fresh databases (migrations, validator warm-up): hooks get time on a loaded 2-core machine.
   testTimeout: 60_000,

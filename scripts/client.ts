@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseClientInput } from '../src/auth/client-input';
 import { isLocalServerRunning } from '../src/auth/development-credentials';
-import { localUrlFromConfig } from '../src/auth/issuer';
+import { locateServer } from '../src/auth/issuer';
 import { loadConfig } from '../src/config/config';
 import { isFhirError } from '../src/errors/fhir-error';
 import { findClient, insertClient, listClients, setClientActive } from '../src/repository/clients';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     },
   });
   const config = loadConfig();
-  if (!config.databaseUrl && (await isLocalServerRunning(localUrlFromConfig(config)))) {
+  if (!config.databaseUrl && (await isLocalServerRunning(locateServer(config).url))) {
     throw new Error(`The server is running on the embedded database in ${config.dataDir}; stop it first, or use POST /admin/clients`);
   }
   const handle = await openDatabase(databaseOptionsOf(config));

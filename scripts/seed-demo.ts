@@ -9,7 +9,7 @@
  */
 import { createApp } from '../src/app';
 import { isLocalServerRunning } from '../src/auth/development-credentials';
-import { localUrlFromConfig } from '../src/auth/issuer';
+import { locateServer } from '../src/auth/issuer';
 import { ConfigError, loadConfig, type Config } from '../src/config/config';
 import { DEFAULT_DEMO_SIZES, EGN_SYSTEM, generateDemoCountry, toTransactionBundles, type DemoCountryOptions } from '../src/demo/demo-country';
 import { loadDemoBundles } from '../src/demo/demo-loader';
@@ -66,9 +66,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (!config.databaseUrl && (await isLocalServerRunning(localUrlFromConfig(config)))) {
+  if (!config.databaseUrl && (await isLocalServerRunning(locateServer(config).url))) {
     process.stderr.write(
-      `A server answers at ${localUrlFromConfig(config)}: stop it first, the embedded database admits one process.\n` +
+      `A server answers at ${locateServer(config).url}: stop it first, the embedded database admits one process.\n` +
         '(Started on an empty embedded database, the server loads the demo country itself: SEED_DEMO=auto.)\n',
     );
     process.exit(2);

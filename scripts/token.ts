@@ -1,7 +1,9 @@
 /**
  * Prints a bearer access token, and nothing else, for local development:
  *   npm run token -- --role <role> [--organization <facility code>] [--patient <national-id>]
- * Same configuration as `npm start` (DATABASE_URL or DATA_DIR).
+ * Same configuration as `npm start` (DATABASE_URL or DATA_DIR). The server's address and the issuer
+ * it checks come from the `server.json` a running `npm start` keeps in DATA_DIR, else from PORT,
+ * HOST, BASE_URL and AUTH_ISSUER as the server would read them.
  *
  * Development keys live as files in DATA_DIR/dev-credentials (created on
  * first use, never when NODE_ENV=production). PGlite admits one process, so:
@@ -28,7 +30,7 @@ import {
   type DevelopmentKeys,
 } from '../src/auth/development-credentials';
 import { CLIENT_ASSERTION_TYPE } from '../src/auth/client-assertion';
-import { issuerFromConfig, localUrlFromConfig, TOKEN_PATH } from '../src/auth/issuer';
+import { locateServer, TOKEN_PATH } from '../src/auth/issuer';
 import { isRole, type Role } from '../src/auth/roles';
 import { loadConfig, type Config } from '../src/config/config';
 import { findClient, upsertClient } from '../src/repository/clients';
@@ -38,7 +40,9 @@ import { systemClock } from '../src/shared/clock';
 
 type ClientRole = Exclude<Role, 'patient'>;
 
-async function viaDatabase(config: Config, keys: DevelopmentKeys, role: ClientRole, organization: string): Promise<string> {
+type Server = ReturnType<typeof locateServer>;
+
+async function viaDatabase(config: Config, server: Server, keys: DevelopmentKeys, role: ClientRole, organization: string): Promise<string> {
   const handle = await openDatabase(databaseOptionsOf(config));
   try {
     await migrateToLatest(handle.db);
@@ -47,36 +51,37 @@ async function viaDatabase(config: Config, keys: DevelopmentKeys, role: ClientRo
     if (!(await findClient(handle.db, id))) await upsertClient(handle.db, developmentClientInput(keys, role, organization), new Date());
     const client = await findClient(handle.db, id);
     if (!client?.active) throw new Error(`Development client ${id} is inactive`);
-    const auth = createAuthService({ db: handle.db, config, clock: systemClock, patientIdp: null });
+    // Signed for the issuer the running server checks (its server.json), else as the server would be configured.
+    const auth = createAuthService({ db: handle.db, config, clock: systemClock, patientIdp: null, issuer: server.issuer });
     return (await auth.issueToken(client, ROLE_DEFAULT_SCOPES[role])).access_token;
   } finally {
     await handle.close();
   }
 }
 
-async function requestToken(config: Config, keys: DevelopmentKeys, clientId: string, scopes: string[]): Promise<Response> {
-  const assertion = await signClientAssertion(keys.clientPrivateJwk, clientId, `${issuerFromConfig(config)}${TOKEN_PATH}`, new Date());
-  return fetch(`${localUrlFromConfig(config)}${TOKEN_PATH}`, {
+async function requestToken(server: Server, keys: DevelopmentKeys, clientId: string, scopes: string[]): Promise<Response> {
+  const assertion = await signClientAssertion(keys.clientPrivateJwk, clientId, `${server.issuer}${TOKEN_PATH}`, new Date());
+  return fetch(`${server.url}${TOKEN_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion, scope: scopes.join(' ') }).toString(),
   });
 }
 
-async function viaServer(config: Config, keys: DevelopmentKeys, role: ClientRole, organization: string): Promise<string> {
+async function viaServer(server: Server, keys: DevelopmentKeys, role: ClientRole, organization: string): Promise<string> {
   const id = developmentClientId(role, organization);
-  let res = await requestToken(config, keys, id, ROLE_DEFAULT_SCOPES[role]);
+  let res = await requestToken(server, keys, id, ROLE_DEFAULT_SCOPES[role]);
   if (res.status === 401 && organization !== DEV_DEFAULT_ORGANIZATION) {
     // Unknown dev client for this organization: register it as the dev registry admin would.
-    const admin = (await (await requestToken(config, keys, developmentClientId('registry-admin'), ROLE_DEFAULT_SCOPES['registry-admin'])).json()) as { access_token?: string };
+    const admin = (await (await requestToken(server, keys, developmentClientId('registry-admin'), ROLE_DEFAULT_SCOPES['registry-admin'])).json()) as { access_token?: string };
     if (!admin.access_token) throw new Error('The running server does not know the development clients; restart it once (it registers them at start)');
-    const created = await fetch(`${localUrlFromConfig(config)}/admin/clients`, {
+    const created = await fetch(`${server.url}/admin/clients`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin.access_token}`, 'content-type': 'application/json' },
       body: JSON.stringify(developmentClientInput(keys, role, organization)),
     });
     if (created.status !== 201) throw new Error(`Registering ${id} failed with HTTP ${created.status}`);
-    res = await requestToken(config, keys, id, ROLE_DEFAULT_SCOPES[role]);
+    res = await requestToken(server, keys, id, ROLE_DEFAULT_SCOPES[role]);
   }
   const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
   if (!body.access_token) throw new Error(`Token request failed: ${body.error ?? res.status} ${body.error_description ?? ''}`);
@@ -93,13 +98,15 @@ async function main(): Promise<void> {
   if (role === 'patient') {
     if (!values.patient) throw new Error('--role patient needs --patient <national-id>');
     if (config.patientIdpIssuer) throw new Error('A real patient IdP is configured (PATIENT_IDP_ISSUER); get patient tokens there');
-    return void process.stdout.write(`${await signDevelopmentPatientToken(config, keys, values.patient, new Date())}\n`);
+    const audience = config.patientIdpAudience ?? locateServer(config).issuer;
+    return void process.stdout.write(`${await signDevelopmentPatientToken({ ...config, patientIdpAudience: audience }, keys, values.patient, new Date())}\n`);
   }
   if (values.patient) throw new Error('--patient goes with --role patient');
   const organization = values.organization ?? DEV_DEFAULT_ORGANIZATION;
   if (!/^[A-Za-z0-9-]{1,32}$/.test(organization)) throw new Error('--organization must be a facility code (A-Z a-z 0-9 -)');
-  const serverOwnsPglite = !config.databaseUrl && (await isLocalServerRunning(localUrlFromConfig(config)));
-  const token = serverOwnsPglite ? await viaServer(config, keys, role, organization) : await viaDatabase(config, keys, role, organization);
+  const server = locateServer(config);
+  const serverOwnsPglite = !config.databaseUrl && (await isLocalServerRunning(server.url));
+  const token = serverOwnsPglite ? await viaServer(server, keys, role, organization) : await viaDatabase(config, server, keys, role, organization);
   process.stdout.write(`${token}\n`);
 }
 

@@ -3,8 +3,22 @@ import { ConfigError, loadConfig } from './config/config';
 import { openDatabase } from './repository/db';
 import { migrateToLatest } from './repository/migrate';
 import { ensureDevelopmentClients } from './auth/development-credentials';
+import { issuerFromConfig, localUrlFromConfig } from './auth/issuer';
+import type { Config } from './config/config';
+import { removeServerAddress, writeServerAddress } from './config/server-address';
 import { startServer } from './server';
 import { createLogger } from './shared/logger';
+
+/** Tells the local tools (`npm run token`, `seed`, `client`) where this server listens; best effort. */
+function announce(config: Config, port: number, logger: ReturnType<typeof createLogger>): void {
+  const listening = { ...config, port };
+  try {
+    writeServerAddress(config, { url: localUrlFromConfig(listening), issuer: issuerFromConfig(listening), pid: process.pid, startedAt: new Date().toISOString() });
+    process.once('exit', () => removeServerAddress(config));
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, 'could not write the server address into DATA_DIR');
+  }
+}
 
 /** Process entry: config → (migrate once) → workers → listen → graceful shutdown. */
 async function main(): Promise<void> {
@@ -30,6 +44,7 @@ async function main(): Promise<void> {
     logger.info({ applied, workers: config.workers }, 'migrations done; starting workers');
     if (config.seedDemo === 'on') logger.warn('SEED_DEMO=on is not applied with several workers; run `npm run seed` instead');
     for (let i = 0; i < config.workers; i++) cluster.fork();
+    cluster.once('listening', (_worker, address) => announce(config, address.port, logger));
     let stopping = false;
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) return;
@@ -45,7 +60,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  const running = await startServer({ config, logger, migrate: !clustered, developmentClients: !clustered, demoSeed: !clustered });
+  // Outside production the server listens before it compiles its validators: a newcomer's `npm start` answers in seconds.
+  const warmValidation = process.env.NODE_ENV === 'production' ? 'before-listen' : 'after-listen';
+  const running = await startServer({ config, logger, migrate: !clustered, developmentClients: !clustered, demoSeed: !clustered, warmValidation });
+  if (!clustered) announce(config, config.port, logger);
   logger.info({ url: running.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, pid: process.pid }, 'OpenNHIS listening');
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');

@@ -7,7 +7,7 @@ import { ensureDevelopmentClients } from './auth/development-credentials';
 import { migrateToLatest } from './repository/migrate';
 import type { Clock } from './shared/clock';
 import type { IdGenerator } from './shared/ids';
-import { warmValidation } from './validation';
+import { warmValidation, warmValidationInSlices } from './validation';
 import { startDemoSeed } from './demo/auto-seed';
 import type { DemoCountryOptions } from './demo/demo-country';
 import type { DemoLoadReport } from './demo/demo-loader';
@@ -32,6 +32,11 @@ export interface StartOptions {
   ids?: IdGenerator;
   /** Apply SEED_DEMO after listening (main.ts); an object sets the demo country's sizes. */
   demoSeed?: boolean | Partial<DemoCountryOptions>;
+  /**
+   * `before-listen` (default): compile the validators, then listen, so the first request is fast.
+   * `after-listen`: listen first and compile in slices meanwhile (development: answers in seconds).
+   */
+  warmValidation?: 'before-listen' | 'after-listen';
 }
 
 /** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
@@ -41,7 +46,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (opts.migrate !== false) await migrateToLatest(handle.db);
   // Local use: a development client per role and its key files in DATA_DIR (never in production).
   if (opts.developmentClients && config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, opts.clock ?? { now: () => new Date() });
-  warmValidation();
+  if (opts.warmValidation !== 'after-listen') warmValidation();
 
   let shuttingDown = false;
   const { app, ctx, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
@@ -57,9 +62,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // PORT=0 asks the OS for a port; the OAuth issuer and token audience derive from it.
   if (config.port === 0) config.port = port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const demo = opts.demoSeed
-    ? startDemoSeed({ ctx, kind: handle.kind, logger, sizes: typeof opts.demoSeed === 'object' ? opts.demoSeed : undefined, isShuttingDown: () => shuttingDown })
-    : undefined;
+  const warming = opts.warmValidation === 'after-listen' ? warmValidationInSlices(() => shuttingDown) : undefined;
+  // The demo load starts once the validators are compiled: until then requests get the event loop.
+  let demo: ReturnType<typeof startDemoSeed> | undefined;
+  const startDemo = (): void => {
+    if (opts.demoSeed && !shuttingDown) {
+      demo = startDemoSeed({ ctx, kind: handle.kind, logger, sizes: typeof opts.demoSeed === 'object' ? opts.demoSeed : undefined, isShuttingDown: () => shuttingDown });
+    }
+  };
+  const demoStarted = warming ? warming.then(startDemo) : Promise.resolve(startDemo());
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -76,9 +87,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         });
         server.closeIdleConnections();
       });
+      await demoStarted;
       await demo?.stop();
       await stopBackground();
       await handle.close();
     })());
-  return { server, url, db: handle.db, demoSeed: demo?.done, close };
+  return { server, url, db: handle.db, demoSeed: opts.demoSeed ? demoStarted.then(() => demo?.done) : undefined, close };
 }

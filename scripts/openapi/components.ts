@@ -15,7 +15,30 @@ export const SECURITY_SCHEMES = {
     scheme: 'bearer' as const,
     bearerFormat: 'JWT',
     description:
-      'An access token from `POST /auth/token` (SMART Backend Services, for registered systems), or a token of the national patient identity provider (citizens, `patient/*.rs`). Everything but the public routes needs one.',
+      'An access token from `POST /auth/token` (SMART Backend Services, for registered systems), or a token of the national patient identity provider (citizens, `patient/*.rs`). Everything but the public routes needs one. Locally: `npm run -s token -- --role <role>`.',
+  },
+  smartBackendServices: {
+    type: 'oauth2' as const,
+    description:
+      'How a registered system gets the bearer token: OAuth 2.0 client credentials ([SMART Backend Services](https://hl7.org/fhir/smart-app-launch/backend-services.html)) ' +
+      'with **`private_key_jwt`** client authentication ([RFC 7523](https://www.rfc-editor.org/rfc/rfc7523)), never a client secret. The client registers a public key ' +
+      '(`jwks` or `jwksUri`, `POST /admin/clients`), then sends `grant_type=client_credentials`, ' +
+      '`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a `client_assertion`: a JWT it signs (ES384 or RS384) with ' +
+      '`iss` = `sub` = its client id, `aud` = the token endpoint URL, `exp` at most 5 minutes ahead and a unique `jti`. `examples/client-credentials.mjs` does it with `jose`. ' +
+      'The answer is a bearer token for `scope` (SMART v2 `system/` scopes, at most the registered ones), valid `expires_in` seconds; ask again before it ends.',
+    flows: {
+      clientCredentials: {
+        tokenUrl: '/auth/token',
+        scopes: {
+          'system/*.cruds': 'Every resource type: create, read, update, delete, search (hospitals, prescribers, laboratories)',
+          'system/*.rs': 'Read and search everything the role allows',
+          'system/MedicationRequest.rs': 'Read and search prescriptions (pharmacies)',
+          'system/Task.rus': 'The prescription workflow operations on Tasks (pharmacies)',
+          'system/MedicationDispense.c': 'Record dispenses (pharmacies)',
+          'system/Patient.rs': 'Read and search the patient registry',
+        },
+      },
+    },
   },
 };
 /** Request bodies may be sent as either; the server always answers `application/fhir+json`. */

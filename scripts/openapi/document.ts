@@ -56,6 +56,8 @@ export interface BuildOptions {
   resourceTypes?: readonly string[];
   /** Query parameters of `GET /[type]`; defaults to the search engine's parameters. */
   searchParameters?: (resourceType: string) => Parameter[];
+  /** Title, summary and description; defaults to the whole server's. */
+  info?: { title: string; summary: string; description: string };
 }
 
 const SYSTEM_TAGS: Tag[] = [
@@ -350,14 +352,15 @@ export function buildOpenApiDocument(opts: BuildOptions = {}): OpenApiDocument {
   return {
     openapi: '3.1.0',
     info: {
-      title: 'OpenNHIS',
+      title: opts.info?.title ?? 'OpenNHIS',
       version: opts.version ?? pkg.version,
-      summary: 'National health information exchange speaking HL7 FHIR R4',
-      description: DESCRIPTION,
+      summary: opts.info?.summary ?? 'National health information exchange speaking HL7 FHIR R4',
+      description: opts.info?.description ?? DESCRIPTION,
       license: { name: pkg.license, identifier: pkg.license },
     },
     servers: [{ url: '/', description: 'This server' }],
-    security: [{ bearer: [] }],
+    // A bearer token, which registered systems get through the OAuth 2.0 client-credentials flow.
+    security: [{ bearer: [] }, { smartBackendServices: [] }],
     tags,
     paths,
     components,

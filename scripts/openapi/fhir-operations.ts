@@ -1,6 +1,7 @@
 import type { FhirRoute } from '../../src/fhir/routes';
 import {
   FHIR_JSON,
+  REQUEST_MEDIA_TYPES,
   paramRef,
   requestBodyRef,
   responseHeaders,
@@ -10,6 +11,7 @@ import {
   type HeaderName,
 } from './components';
 import { SEARCH_VALUE_RULES } from './search-parameters';
+import { describeWorkflowRoute, transactionExamples } from './workflow-operations';
 import type { Parameter, Ref, RequestBody, Response, Schema } from './types';
 
 /**
@@ -263,12 +265,20 @@ const BY_INTERACTION: Record<string, Describe> = {
       `FHIR [transaction and batch](${SPEC}#transaction): a \`transaction\` Bundle succeeds or fails as a whole; a \`batch\` answers each entry on its own. ` +
       'With `Prefer: respond-async` the Bundle is queued: poll the `Content-Location` of the 202 answer.',
     parameters: [paramRef('PreferBundle'), paramRef('IdempotencyKey')],
-    requestBody: requestBodyRef('Bundle'),
+    requestBody: {
+      description:
+        'A `transaction` or `batch` Bundle. Entries may reference each other by `urn:uuid:` fullUrl, and registry entries by national identifier ' +
+        '(`Patient?identifier=http://opennhis.org/fhir/sid/bg-egn|...`), so a sender needs no server ids. Example: a hospital discharge (`examples/discharge-bundle.json`).',
+      required: true,
+      content: Object.fromEntries(
+        REQUEST_MEDIA_TYPES.map((m) => [m, { schema: schemaRef('Bundle'), examples: { discharge: { summary: 'A hospital discharge: Encounter, Condition, Observation', value: transactionExamples().request } } }]),
+      ),
+    },
     responses: {
       200: {
         description: 'A `transaction-response` or `batch-response` Bundle, one entry per request entry, in order',
         headers: responseHeaders('IdempotencyReplayed'),
-        content: json(schemaRef('Bundle')),
+        content: { [FHIR_JSON]: { schema: schemaRef('Bundle'), examples: { discharge: { summary: 'The discharge, stored', value: transactionExamples().response } } } },
       },
       202: outcome('Queued (`Prefer: respond-async`): poll the status URL in `Content-Location`.', 'AsyncStatus', 'IdempotencyReplayed'),
       ...WRITE_ERRORS,
@@ -341,7 +351,7 @@ export function describeFhirRoute(input: DescribeInput): OperationDoc {
   const { route } = input;
   const interaction = route.interaction === 'operation' && route.operation ? `$${route.operation}` : route.interaction;
   const describe = BY_ROUTE[`${route.method} ${route.path}`] ?? BY_INTERACTION[interaction] ?? describePlainly;
-  const doc = describe(input);
+  const doc = describeWorkflowRoute(route) ?? describe(input);
   // Every FHIR route is behind authentication (default deny).
   return { ...doc, responses: { ...doc.responses, 401: responseRef('Unauthorized'), 403: responseRef('Forbidden'), default: responseRef('Error') } };
 }

@@ -24,6 +24,7 @@ export interface Header {
 export interface MediaType {
   schema: Schema;
   example?: unknown;
+  examples?: Record<string, { summary?: string; description?: string; value: unknown }>;
 }
 
 export interface Response {
@@ -65,12 +66,9 @@ export interface Tag {
 
 export type SecurityRequirement = Record<string, string[]>;
 
-export interface SecurityScheme {
-  type: 'http';
-  scheme: 'bearer';
-  bearerFormat: string;
-  description: string;
-}
+export type SecurityScheme =
+  | { type: 'http'; scheme: 'bearer'; bearerFormat: string; description: string }
+  | { type: 'oauth2'; description: string; flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } } };
 
 export interface OpenApiDocument {
   openapi: '3.1.0';

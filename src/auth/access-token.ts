@@ -18,6 +18,8 @@ export interface AccessTokenInput {
   organization?: string;
   scopes: string[];
   ttlSeconds: number;
+  /** Cap on `ttlSeconds` (default MAX_TOKEN_TTL_SECONDS). */
+  maxTtlSeconds?: number;
   now: Date;
 }
 
@@ -29,7 +31,7 @@ export interface IssuedToken {
 }
 
 export async function signAccessToken(keys: SigningKeyStore, input: AccessTokenInput): Promise<IssuedToken> {
-  const ttl = Math.min(input.ttlSeconds, MAX_TOKEN_TTL_SECONDS);
+  const ttl = Math.min(input.ttlSeconds, input.maxTtlSeconds ?? MAX_TOKEN_TTL_SECONDS);
   const key = await keys.current();
   const iat = Math.floor(input.now.getTime() / 1000);
   const scope = input.scopes.join(' ');
@@ -56,7 +58,7 @@ export class TokenRejected extends Error {
 }
 
 /** Verifies a token this server issued; throws TokenRejected with a short reason. */
-export async function verifyAccessToken(keys: SigningKeyStore, token: string, issuer: string, now: Date): Promise<Principal> {
+export async function verifyAccessToken(keys: SigningKeyStore, token: string, issuer: string, now: Date, maxLifetimeSeconds = MAX_TOKEN_TTL_SECONDS): Promise<Principal> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(
@@ -82,7 +84,7 @@ export async function verifyAccessToken(keys: SigningKeyStore, token: string, is
     throw new TokenRejected(code === 'ERR_JWT_EXPIRED' ? 'token expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `claim ${(err as { claim?: string }).claim} is invalid` : 'token rejected');
   }
   const exp = payload.exp as number;
-  if (exp - (payload.iat as number) > MAX_TOKEN_TTL_SECONDS) throw new TokenRejected('token lifetime too long');
+  if (exp - (payload.iat as number) > maxLifetimeSeconds) throw new TokenRejected('token lifetime too long');
   if (!isRole(payload.role) || payload.role === 'patient') throw new TokenRejected('token has no valid role');
   if (typeof payload.client_id !== 'string' || payload.client_id !== payload.sub) throw new TokenRejected('client_id and sub differ');
   const organization = typeof payload.organization === 'string' ? payload.organization : undefined;

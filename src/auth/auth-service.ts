@@ -9,14 +9,14 @@ import { claimAssertionJti, purgeExpiredJtis } from '../repository/keys';
 import type { Clock } from '../shared/clock';
 import { signAccessToken, TokenRejected, verifyAccessToken, peekIssuer, type IssuedToken } from './access-token';
 import { CLIENT_ASSERTION_TYPE, createClientKeySets, verifyClientAssertion, ASSERTION_ALGORITHMS } from './client-assertion';
-import { DEV_PATIENT_IDP_ISSUER, developmentDir } from './development-credentials';
+import { DEV_PATIENT_IDP_ISSUER, developmentDir, isDevelopmentClientId } from './development-credentials';
 import { issuerFromConfig, JWKS_PATH, TOKEN_PATH } from './issuer';
 import { OAuthError } from './oauth-error';
 import { createPatientIdpVerifier, type PatientIdpOptions, type PatientIdpVerifier } from './patient-idp';
 import type { Principal } from './principal';
 import { isRole } from './roles';
 import { grantScopes, parseScopeString } from './scopes';
-import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
+import { createSigningKeyStore, MAX_DEVELOPMENT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, type SigningKeyStore } from './signing-keys';
 
 /**
  * SMART Backend Services token endpoint and bearer-token verification:
@@ -77,6 +77,8 @@ export function patientIdpFromConfig(config: Config): PatientIdpOptions | undefi
       audience,
       nationalIdClaim: config.patientIdpNationalIdClaim,
       jwksFile: path.join(developmentDir(config), 'patient-idp.jwks.json'),
+      // Development patient tokens live as long as the development clients' (signDevelopmentPatientToken).
+      maxLifetimeSeconds: Math.max(3600, config.developmentTokenTtlSeconds),
     };
   }
   return undefined;
@@ -93,11 +95,23 @@ function unauthorized(description: string, code: 'invalid_token' | 'invalid_requ
   });
 }
 
+/**
+ * Names the issuer the server expects (a public URL), so a token minted for another address or port
+ * explains itself; the token's own `iss` is echoed only when it is short printable text.
+ */
+function unknownIssuer(tokenIssuer: string, own: string, patientIdp: string | undefined): string {
+  const shown = /^[\x21-\x7e]{1,200}$/.test(tokenIssuer) && !/["\\]/.test(tokenIssuer) ? ` ${tokenIssuer}` : '';
+  return `unknown token issuer${shown}; this server's tokens are issued by ${own}${patientIdp ? `, citizens' tokens by ${patientIdp}` : ''}`;
+}
+
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { db, config, clock } = deps;
   const issuer = (): string => (typeof deps.issuer === 'function' ? deps.issuer() : (deps.issuer ?? issuerFromConfig(config)));
   const tokenUrl = (): string => `${issuer()}${TOKEN_PATH}`;
-  const keys = createSigningKeyStore({ db, clock, alg: config.tokenSigningAlg, rotationSeconds: config.signingKeyRotationSeconds });
+  // Development clients (`npm run token`) get longer tokens, never in production (developmentCredentials is off there).
+  const developmentTtl = config.developmentCredentials ? Math.min(config.developmentTokenTtlSeconds, MAX_DEVELOPMENT_TOKEN_TTL_SECONDS) : undefined;
+  const maxTokenTtlSeconds = Math.max(MAX_TOKEN_TTL_SECONDS, developmentTtl ?? 0);
+  const keys = createSigningKeyStore({ db, clock, alg: config.tokenSigningAlg, rotationSeconds: config.signingKeyRotationSeconds, maxTokenTtlSeconds });
   const keySetFor = createClientKeySets({ allowInsecureJwksUri: config.developmentCredentials });
   const idpOptions = deps.patientIdp === null ? undefined : (deps.patientIdp ?? patientIdpFromConfig(config));
   const patientIdp: PatientIdpVerifier | undefined = idpOptions ? createPatientIdpVerifier(idpOptions) : undefined;
@@ -114,7 +128,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       role: client.role,
       organization: client.organization,
       scopes: granted,
-      ttlSeconds: config.tokenTtlSeconds,
+      ttlSeconds: developmentTtl !== undefined && isDevelopmentClientId(client.id) ? developmentTtl : config.tokenTtlSeconds,
+      maxTtlSeconds: maxTokenTtlSeconds,
       now: clock.now(),
     });
   }
@@ -186,7 +201,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     if (!peek?.iss) throw unauthorized('malformed token');
     try {
       if (peek.iss === issuer()) {
-        const principal = await verifyAccessToken(keys, token, issuer(), now);
+        const principal = await verifyAccessToken(keys, token, issuer(), now, maxTokenTtlSeconds);
         remember(token, principal);
         return { ...principal, scopes: [...principal.scopes] };
       }
@@ -199,7 +214,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       if (err instanceof TokenRejected) throw unauthorized(err.reason);
       throw err;
     }
-    throw unauthorized('unknown token issuer');
+    throw unauthorized(unknownIssuer(peek.iss, issuer(), patientIdp?.issuer));
   }
 
   return {

@@ -95,6 +95,11 @@ export async function ensureDevelopmentKeys(config: Config): Promise<Development
   return { dir, clientPrivateJwk, clientPublicJwks: { keys: [publicJwkOf(clientPrivateJwk)] }, idpPrivateJwk, idpPublicJwksFile };
 }
 
+/** The development clients' ids (`dev-<role>[-<organization>]`); their tokens live DEVELOPMENT_TOKEN_TTL_SECONDS. */
+export function isDevelopmentClientId(id: string): boolean {
+  return id.startsWith('dev-');
+}
+
 export function developmentClientId(role: Exclude<Role, 'patient'>, organization = DEV_DEFAULT_ORGANIZATION): string {
   return organization === DEV_DEFAULT_ORGANIZATION ? `dev-${role}` : `dev-${role}-${organization.toLowerCase()}`;
 }
@@ -151,7 +156,7 @@ export async function signDevelopmentPatientToken(config: Config, keys: Developm
     .setSubject(`dev-patient-${createHash('sha256').update(nationalId).digest('hex').slice(0, 16)}`)
     .setAudience(config.patientIdpAudience ?? issuerFromConfig(config))
     .setIssuedAt(iat)
-    .setExpirationTime(iat + config.tokenTtlSeconds)
+    .setExpirationTime(iat + config.developmentTokenTtlSeconds)
     .setJti(randomUUID())
     .sign(key);
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import { readServerAddress } from '../config/server-address';
 
 /**
  * The server's OAuth issuer: `AUTH_ISSUER`, else `BASE_URL`, else the local
@@ -19,3 +20,14 @@ export function localUrlFromConfig(config: Config): string {
 export const TOKEN_PATH = '/auth/token';
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const SMART_CONFIGURATION_PATH = '/.well-known/smart-configuration';
+
+/**
+ * Where the local command-line tools find the server and which issuer it checks: the address the
+ * running server wrote into DATA_DIR (`server.json`, see config/server-address.ts), else this
+ * process's own configuration (PORT, HOST, BASE_URL, AUTH_ISSUER).
+ */
+export function locateServer(config: Config): { url: string; issuer: string; from: 'server.json' | 'configuration' } {
+  const written = readServerAddress(config);
+  if (written) return { url: written.url, issuer: written.issuer, from: 'server.json' };
+  return { url: localUrlFromConfig(config), issuer: issuerFromConfig(config), from: 'configuration' };
+}

@@ -6,6 +6,8 @@ import type { Clock } from '../shared/clock';
 
 /** Longest access-token lifetime the config allows; keys stay published at least this long after their last use. */
 export const MAX_TOKEN_TTL_SECONDS = 900;
+/** With development credentials (never in production) the development clients' tokens may live this long. */
+export const MAX_DEVELOPMENT_TOKEN_TTL_SECONDS = 24 * 3600;
 const PUBLISH_MARGIN_SECONDS = 120;
 /** How long this process trusts its view of the key table before reading it again. */
 const CACHE_SECONDS = 30;
@@ -34,6 +36,8 @@ export interface SigningKeyStoreOptions {
   clock: Clock;
   alg: SigningAlg;
   rotationSeconds: number;
+  /** Longest lifetime of a token signed by these keys (default MAX_TOKEN_TTL_SECONDS): keys stay published that long. */
+  maxTokenTtlSeconds?: number;
 }
 
 /** Stored JWK text parsed back; the row was written by `generateSigningKey`. */
@@ -61,7 +65,10 @@ export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyS
   let lastMissReload = 0;
   const imported = new Map<string, Promise<KeyLike | Uint8Array>>();
 
-  const publishedSince = (now: Date) => new Date(now.getTime() - (rotationSeconds + MAX_TOKEN_TTL_SECONDS + PUBLISH_MARGIN_SECONDS) * 1000);
+  const publishedSince = (now: Date) => new Date(now.getTime() - (rotationSeconds + (opts.maxTokenTtlSeconds ?? MAX_TOKEN_TTL_SECONDS) + PUBLISH_MARGIN_SECONDS) * 1000);
+  // Rows are deleted only once no store's tokens can need them: another store over the same table (receipts,
+  // a process with development credentials) may publish keys longer than this one.
+  const deletableBefore = (now: Date) => new Date(now.getTime() - (rotationSeconds + MAX_DEVELOPMENT_TOKEN_TTL_SECONDS + PUBLISH_MARGIN_SECONDS) * 1000);
   const isCurrent = (k: SigningKeyRecord, now: Date) => k.alg === alg && now.getTime() - k.createdAt.getTime() < rotationSeconds * 1000;
 
   async function load(now: Date): Promise<SigningKeyRecord[]> {
@@ -82,7 +89,7 @@ export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyS
       if (existing) return existing;
       const key = await generateSigningKey(alg, now);
       await insertSigningKey(tx, key);
-      await deleteSigningKeysBefore(tx, publishedSince(now));
+      await deleteSigningKeysBefore(tx, deletableBefore(now));
       return key;
     });
     await load(now);

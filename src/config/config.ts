@@ -23,6 +23,12 @@ export interface Config {
   authIssuer?: string;
   /** Lifetime of issued access tokens (at most 15 minutes). */
   tokenTtlSeconds: number;
+  /**
+   * Lifetime of the tokens of the development clients (`dev-*`, `npm run token`) and of development
+   * patient tokens, so that a walk-through does not re-mint them every 5 minutes. Only with
+   * `developmentCredentials` (never in production). DEVELOPMENT_TOKEN_TTL_SECONDS, default 8 hours.
+   */
+  developmentTokenTtlSeconds: number;
   tokenSigningAlg: 'ES384' | 'RS384';
   /** A new signing key is made when the newest one is older than this. */
   signingKeyRotationSeconds: number;
@@ -68,7 +74,8 @@ export interface Config {
   /**
    * National profiles (fhir-profiles/): `enforce` applies them to every resource of their types,
    * `claimed` only to resources that claim one in meta.profile, `off` never.
-   * NATIONAL_PROFILES=on|claimed|off|auto; auto (default) is `enforce` when REGISTRY_MODE=strict, else `claimed`.
+   * NATIONAL_PROFILES=on|claimed|off|auto; auto (default) is `enforce` when the registry mode in force is
+   * `strict` (set, or the production default), else `claimed`.
    */
   nationalProfiles: 'enforce' | 'claimed' | 'off';
   /** ePrescription: validity when the MedicationRequest names none, and the longest allowed (days). */
@@ -105,7 +112,8 @@ function parseBytes(raw: string): number | undefined {
   return Math.floor(Number(m[1]) * factor);
 }
 
-function nationalProfilesMode(raw: string | undefined, registryMode: string | undefined, problems: string[]): Config['nationalProfiles'] {
+/** `auto` follows the registry mode in force: the resolved one, so production's default `strict` enforces the profiles too. */
+function nationalProfilesMode(raw: string | undefined, registryMode: Config['registryMode'], problems: string[]): Config['nationalProfiles'] {
   const value = (raw || 'auto').toLowerCase();
   if (value === 'on') return 'enforce';
   if (value === 'claimed' || value === 'off') return value;
@@ -188,6 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const auditReadCommit = env.AUDIT_READ_COMMIT || 'durable';
   if (auditReadCommit !== 'durable' && auditReadCommit !== 'fast') problems.push('AUDIT_READ_COMMIT must be durable or fast');
 
+  const registryMode = registryModeOf(env, problems);
+
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -202,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     authIssuer: httpUrl('AUTH_ISSUER'),
     tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 300, 30, 900),
+    developmentTokenTtlSeconds: int('DEVELOPMENT_TOKEN_TTL_SECONDS', 8 * 3600, 30, 24 * 3600),
     tokenSigningAlg: tokenSigningAlg as Config['tokenSigningAlg'],
     signingKeyRotationSeconds: int('SIGNING_KEY_ROTATION_SECONDS', 86400, 60, 365 * 86400),
     patientIdpIssuer,
@@ -219,8 +230,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseMs: int('JOB_LEASE_MS', 60000, 1000, 3600000),
     idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 24, 8760),
     nationalIdSchemes,
-    registryMode: registryModeOf(env, problems),
-    nationalProfiles: nationalProfilesMode(env.NATIONAL_PROFILES, env.REGISTRY_MODE, problems),
+    registryMode,
+    nationalProfiles: nationalProfilesMode(env.NATIONAL_PROFILES, registryMode, problems),
     prescriptionValidityDays: int('PRESCRIPTION_VALIDITY_DAYS', 30, 1, 3650),
     prescriptionMaxValidityDays: int('PRESCRIPTION_MAX_VALIDITY_DAYS', 365, 1, 3650),
     prescriptionLeaseMinutes: int('PRESCRIPTION_LEASE_MINUTES', 30, 1, 24 * 60),

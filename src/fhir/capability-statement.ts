@@ -1,6 +1,7 @@
 // https://hl7.org/fhir/R4/capabilitystatement.html — generated from the route table.
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
 import { RESOURCE_TYPES } from '../shared/resource-types';
+import { conformanceResourcesOf } from '../validation/conformance-resources';
 import { AUDIT_SEARCH_PARAMS } from '../store/audit/audit-search';
 import { searchParamsOf } from '../store/search/definitions';
 import { AUDIT_EVENT } from '../store/stored-types';
@@ -20,6 +21,25 @@ export interface CapabilityOptions {
   searchParams?: (resourceType: string) => CapabilityStatementRestResourceSearchParam[];
   /** Extra routes mounted beside the FHIR table (e.g. transaction at `POST /`). */
   extraRoutes?: Pick<FhirRoute, 'interaction' | 'level' | 'operation' | 'types'>[];
+}
+
+/** Operations defined by FHIR R4 itself, by name (and the type they are defined on, when not every type). */
+const CORE_OPERATIONS: Record<string, string> = {
+  validate: 'Resource-validate',
+  everything: 'Patient-everything',
+  match: 'Patient-match',
+  expand: 'ValueSet-expand',
+  'validate-code': 'ValueSet-validate-code',
+  lookup: 'CodeSystem-lookup',
+};
+
+/** The canonical OperationDefinition of an operation: ours (fhir-profiles/, served at /OperationDefinition/{id}) or R4's. */
+export function operationDefinitionUrl(name: string, type?: string): string {
+  const shipped = conformanceResourcesOf('OperationDefinition').find(
+    (d) => d.code === name && (type === undefined ? d.system === true : Array.isArray(d.resource) && d.resource.includes(type)),
+  );
+  if (shipped?.url) return shipped.url;
+  return `http://hl7.org/fhir/OperationDefinition/${CORE_OPERATIONS[name] ?? `Resource-${name}`}`;
 }
 
 type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
@@ -47,7 +67,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions, now = new Date
     conditionalUpdate: interactionCodes.includes('conditional-update'),
     conditionalDelete: interactionCodes.includes('conditional-delete') ? 'single' : 'not-supported',
     searchParam: opts.searchParams?.(type),
-    operation: typeOps(type).map((name) => ({ name, definition: `http://hl7.org/fhir/OperationDefinition/Resource-${name}` })),
+    operation: typeOps(type).map((name) => ({ name, definition: operationDefinitionUrl(name, type) })),
   }));
 
   return {
@@ -70,7 +90,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions, now = new Date
         })),
         operation: [...new Set(systemRoutes.filter((r) => r.operation).map((r) => r.operation!))].map((name) => ({
           name,
-          definition: `http://hl7.org/fhir/OperationDefinition/Resource-${name}`,
+          definition: operationDefinitionUrl(name),
         })),
       },
     ],

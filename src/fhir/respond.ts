@@ -1,4 +1,4 @@
-import { informationOutcome } from '../errors/operation-outcome';
+import { informationOutcome, outcomeOf } from '../errors/operation-outcome';
 import type { StoredVersion } from '../store/read';
 import type { WrittenVersion } from '../store/write/write-resources';
 import { etag } from './preconditions';
@@ -22,16 +22,20 @@ export function versionLocation(baseUrl: string, v: { resourceType: string; id: 
   return `${baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`;
 }
 
-/** The answer to a create or update, shaped by `Prefer: return`. */
-export function writtenResponse(req: FhirRequest, written: WrittenVersion, status: 200 | 201, message: string): FhirResponse {
+/**
+ * The answer to a create or update, shaped by `Prefer: return`. A `warning` travels in the
+ * OperationOutcome (`return=OperationOutcome`) and, whatever the body, in a `Warning` header.
+ */
+export function writtenResponse(req: FhirRequest, written: WrittenVersion, status: 200 | 201, message: string, warning?: string): FhirResponse {
   const headers: Record<string, string> = { ...versionHeaders(written) };
+  if (warning) headers.Warning = `199 - "${warning.replace(/["\\]/g, '')}"`;
   if (status === 201) headers.Location = versionLocation(req.baseUrl, written);
   else headers['Content-Location'] = versionLocation(req.baseUrl, written);
   switch (preferReturn(req.headers)) {
     case 'minimal':
       return { status, headers };
     case 'OperationOutcome':
-      return { status, headers, body: informationOutcome(message) };
+      return { status, headers, body: warning ? outcomeOf([{ severity: 'information', code: 'informational', diagnostics: message }, { severity: 'warning', code: 'informational', diagnostics: warning, nhisCode: 'NHIS-1030' }]) : informationOutcome(message) };
     default:
       return { status, headers, rawBody: written.text };
   }

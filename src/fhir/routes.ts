@@ -84,6 +84,7 @@ const ROUTES: FhirRoute[] = [
   { method: 'GET', path: '/ValueSet/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('ValueSet') },
   { method: 'GET', path: '/CodeSystem/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('CodeSystem') },
   { method: 'GET', path: '/NamingSystem/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('NamingSystem') },
+  { method: 'GET', path: '/OperationDefinition/:id', interaction: 'read', level: 'instance', handler: shippedConformanceRead('OperationDefinition') },
   { method: 'GET', path: '/:type/:id', interaction: 'read', level: 'instance', handler: read },
   { method: 'PUT', path: '/:type/:id', interaction: 'update', level: 'instance', handler: update },
   { method: 'DELETE', path: '/:type/:id', interaction: 'delete', level: 'instance', handler: deleteInstance },

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Exist', 'If-None-Match', 'Prefer', 'Idempotency-Key', 'X-Request-Id'];
-const EXPOSED_HEADERS = ['Location', 'Content-Location', 'ETag', 'Last-Modified', 'X-Request-Id', 'X-Progress', 'Retry-After', 'WWW-Authenticate'];
+const EXPOSED_HEADERS = ['Location', 'Content-Location', 'ETag', 'Last-Modified', 'X-Request-Id', 'X-Progress', 'Retry-After', 'WWW-Authenticate', 'Warning'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /**

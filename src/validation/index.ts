@@ -1,3 +1,3 @@
-export { validateResource, warmValidation, isKnownResourceType, type ValidateOptions } from './validate';
+export { validateResource, warmValidation, warmValidationInSlices, isKnownResourceType, type ValidateOptions } from './validate';
 export { VALIDATION_CODES, type ValidationCode } from './codes';
 export { skippedInvariants, REPLACED_CONSTRAINTS } from './invariants';

@@ -69,7 +69,7 @@ describe('loading the demo country (PostgreSQL, REGISTRY_MODE=strict)', () => {
     await app.stopBackground();
     ctx = app.ctx;
     first = await loadDemoBundles(ctx, bundles);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await s?.close();
   });

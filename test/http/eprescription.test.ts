@@ -16,7 +16,7 @@ beforeAll(async () => {
   token.pharmacyB = await s.clientToken({ role: 'pharmacy', organization: 'PH002' });
   token.auditor = await s.clientToken({ role: 'auditor' });
   token.analyst = await s.clientToken({ role: 'analyst' });
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });

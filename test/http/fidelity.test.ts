@@ -4,7 +4,7 @@ import { startTestServer, TestServer } from '../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

@@ -6,7 +6,7 @@ const ALLOWED_ORIGIN = 'https://portal.health.example';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer({ env: { CORS_ORIGINS: `${ALLOWED_ORIGIN},https://other.example`, BODY_LIMIT: '256kb' } });
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });

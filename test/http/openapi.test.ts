@@ -59,6 +59,7 @@ describe('openapi.yaml', () => {
       'GET /docs',
       'GET /healthz',
       'GET /metadata',
+      'GET /openapi-national.yaml',
       'GET /openapi.yaml',
       'GET /readyz',
       'POST /auth/token',
@@ -114,7 +115,7 @@ describe('against a running server', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await s?.close();
   });

@@ -15,7 +15,7 @@ beforeAll(async () => {
   s = await startTestServer({ env: idp.env });
   prescriber = await s.clientToken({ role: 'prescriber', organization: 'HOSP01' });
   practitionerId = (await s.fetch('/Practitioner', { method: 'POST', json: { resourceType: 'Practitioner', name: [{ family: 'Petrov' }] } })).body.id;
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
   idp?.remove();

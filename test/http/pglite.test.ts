@@ -5,7 +5,7 @@ import { startTestServer, TestServer } from '../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer({ pglite: true });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

@@ -7,7 +7,7 @@ import { startTestServer, TestServer } from '../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer({ env: { DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '300' } });
-});
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

@@ -79,7 +79,7 @@ describe.each(['postgres', 'pglite'] as const)('%s', (kind) => {
   let f: SearchFixture;
   beforeAll(async () => {
     f = await openFixture(kind);
-  }, 60000);
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -9,7 +9,7 @@ let app: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   h = await startSecurityHarness();
   app = await startAuthApp(h, BOOTSTRAP);
-});
+}, 180_000);
 afterAll(async () => {
   await app.close();
   await h.close();

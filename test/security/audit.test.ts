@@ -13,7 +13,7 @@ let trail: AuditTrail;
 beforeAll(async () => {
   h = await startSecurityHarness();
   trail = createAuditTrail({ db: h.handle.db, ids: uuidIds, readCommit: 'durable' });
-});
+}, 180_000);
 /** Ids of the events a search of the trail finds (as an auditor would search it). */
 const findIds = async (query: string) => (await searchAuditEvents(h.handle.db, SERVER_SCOPE, new URLSearchParams(query), { strict: true })).events.map((e) => e.id);
 afterAll(() => h.close());

@@ -18,7 +18,7 @@ beforeAll(async () => {
   // Another server with the same issuer name but its own database and keys.
   other = await startSecurityHarness();
   hospital = await createTestClient(h.handle.db, { role: 'hospital', organization: 'HOSP01' });
-});
+}, 180_000);
 afterAll(async () => {
   await h.close();
   await other.close();

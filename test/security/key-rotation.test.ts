@@ -8,7 +8,7 @@ let client: TestClient;
 beforeAll(async () => {
   h = await startSecurityHarness({ SIGNING_KEY_ROTATION_SECONDS: '3600', TOKEN_TTL_SECONDS: '900' });
   client = await createTestClient(h.handle.db, { role: 'hospital' });
-});
+}, 180_000);
 afterAll(() => h.close());
 
 async function token(): Promise<{ token: string; kid: string }> {

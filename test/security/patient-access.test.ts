@@ -36,7 +36,7 @@ beforeAll(async () => {
   expect(updated.status).toBe(200);
   tokenA = await idp.mint(A.egn);
   pharmacyToken = await s.clientToken({ role: 'pharmacy', organization: 'PH777' });
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
   idp?.remove();

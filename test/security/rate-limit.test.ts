@@ -10,7 +10,7 @@ let second: DbHandle;
 beforeAll(async () => {
   h = await startSecurityHarness();
   second = await openDatabase({ databaseUrl: h.database.url });
-});
+}, 180_000);
 afterAll(async () => {
   await second.close();
   await h.close();

@@ -14,7 +14,7 @@ beforeAll(async () => {
   h = await startSecurityHarness();
   app = await startAuthApp(h);
   pharmacy = await createTestClient(h.handle.db, { role: 'pharmacy', organization: 'PH001' });
-});
+}, 180_000);
 afterAll(async () => {
   await app.close();
   await h.close();

@@ -21,6 +21,8 @@ export interface TestServer {
   fetch(path: string, init?: RequestInit & { json?: unknown; anonymous?: boolean }): Promise<TestResponse>;
   /** Registers a new client (role, organization, scopes) and returns an access token obtained over HTTP. */
   clientToken(opts: TestClientOptions): Promise<string>;
+  /** True once the server was closed, through `close()` or `running.close()`. */
+  isClosed(): boolean;
   close(): Promise<void>;
 }
 
@@ -42,8 +44,37 @@ export interface TestServerOptions {
   logLines?: string[];
 }
 
+/**
+ * Servers started and not closed yet, on the test file's global object: a setup hook that timed out on
+ * a loaded machine leaves its server starting after the file gave up on it, and the test environment
+ * (test/support/environment.js) closes such leftovers when the file ends, so jest exits on its own.
+ */
+type Leftovers = Set<Promise<{ close(): Promise<void> }>>;
+export function leftoverServers(): Leftovers {
+  const holder = globalThis as unknown as { __nhisTestServers?: Leftovers };
+  return (holder.__nhisTestServers ??= new Set());
+}
+
+/** Registers a starting server until it is closed (or failed to start). */
+export function trackServer<T extends { close(): Promise<void> }>(starting: Promise<T>): Promise<T> {
+  const registry = leftoverServers();
+  registry.add(starting);
+  starting.catch(() => registry.delete(starting));
+  return starting.then((server) => ({
+    ...server,
+    close: async () => {
+      registry.delete(starting);
+      await server.close();
+    },
+  }));
+}
+
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
-export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+export function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  return trackServer(startUntrackedTestServer(opts));
+}
+
+async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestServer> {
   const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
   const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env };
   const databaseUrl = opts.databaseUrl ?? database?.url;
@@ -54,6 +85,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const logLines = opts.logLines;
   const logger = logLines ? createLogger('info', { write: (line: string) => void logLines.push(line) }) : createLogger(config.logLevel);
   const running = await startServer({ config, logger });
+  // A test may close the running server itself (running.close()); the environment then has nothing left to close.
+  const closeRunning = running.close;
+  let closed = false;
+  running.close = () => {
+    closed = true;
+    return closeRunning();
+  };
   const hospital = await createTestClient(running.db, { role: 'hospital', scopes: ['system/*.cruds'] });
   const admin = await createTestClient(running.db, { role: 'registry-admin', scopes: ['system/*.cruds'] });
   const tokens = { hospital: await obtainAccessTokenHttp(running.url, hospital), registryAdmin: await obtainAccessTokenHttp(running.url, admin) };
@@ -89,6 +127,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     tokens,
     fetch: fetchFn,
     clientToken: async (o) => obtainAccessTokenHttp(running.url, await createTestClient(running.db, o)),
+    isClosed: () => closed,
     close: async () => {
       await running.close();
       await database?.drop();

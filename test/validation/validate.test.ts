@@ -35,7 +35,7 @@ function summarise(resource: unknown, options?: Parameters<typeof validateResour
   return validateResource(resource, options).map((i) => ({ expression: i.expression, code: i.code, nhisCode: i.nhisCode }));
 }
 
-beforeAll(() => warmValidation(), 120_000);
+beforeAll(() => warmValidation(), 180_000);
 
 describe('valid resources', () => {
   test('a Patient and a vital-sign Observation pass', () => {

@@ -19,9 +19,15 @@ export async function create(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
   const scope = scopeOf(ctx, req);
   const writer = { ...writerOf(req), scope };
   const ifNoneExist = req.headers['if-none-exist'];
+  // A transaction or batch Bundle posted here is kept as a document; only POST [base] processes its entries.
+  const bundleType = type === 'Bundle' ? (resource as { type?: unknown }).type : undefined;
+  const warning =
+    bundleType === 'transaction' || bundleType === 'batch'
+      ? `This ${bundleType} Bundle was stored as a Bundle resource; its entries were not processed. POST it to the base URL ([base]/) to process it.`
+      : undefined;
   if (ifNoneExist === undefined) {
     const written = await inTransaction(ctx.db, (tx) => createResource(ctx, tx, writer, resource));
-    return writtenResponse(req, written, 201, `Created ${type}/${written.id}`);
+    return writtenResponse(req, written, 201, `Created ${type}/${written.id}`, warning);
   }
 
   const criteria = parseCriteria(ifNoneExist);
@@ -37,7 +43,7 @@ export async function create(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
     if (matches.length === 1) return { existingId: matches[0] };
     return { written: await createResource(ctx, tx, writer, resource) };
   });
-  if (outcome.written) return writtenResponse(req, outcome.written, 201, `Created ${type}/${outcome.written.id}`);
+  if (outcome.written) return writtenResponse(req, outcome.written, 201, `Created ${type}/${outcome.written.id}`, warning);
   const stored = await readResource(ctx.db, scope, type, outcome.existingId!);
   if (!stored || stored.deleted) throw FhirError.conflict(`The matching ${type} was deleted meanwhile; retry`);
   // An existing match answers 200 with the match, per the spec.

@@ -6,7 +6,7 @@ const EGN = 'http://opennhis.org/fhir/sid/bg-egn';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

@@ -7,7 +7,7 @@ import { buildMedicationRequest, buildRequest, prescriber, seedPatientAndPrescri
 let h: PrescriptionHarness;
 beforeAll(async () => {
   h = await startHarness();
-});
+}, 180_000);
 afterAll(async () => {
   await h.close();
 });

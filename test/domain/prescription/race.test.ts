@@ -68,7 +68,7 @@ describe('PostgreSQL, one instance', () => {
   let h: PrescriptionHarness;
   beforeAll(async () => {
     h = await startHarness();
-  });
+  }, 180_000);
   afterAll(async () => h.close());
   test('50 × $accept → one winner; 20 × $close → one completion, one MedicationDispense', async () => {
     await raceOn([h.ctx]);
@@ -81,7 +81,7 @@ describe('PostgreSQL, two instances sharing one database', () => {
   beforeAll(async () => {
     a = await startHarness();
     b = await startHarness({ databaseUrl: a.databaseUrl, clock: a.clock });
-  });
+  }, 180_000);
   afterAll(async () => {
     await b.close();
     await a.close();
@@ -95,7 +95,7 @@ describe('PGlite', () => {
   let h: PrescriptionHarness;
   beforeAll(async () => {
     h = await startHarness({ pglite: true });
-  });
+  }, 180_000);
   afterAll(async () => h.close());
   test('the same race on the embedded database', async () => {
     await raceOn([h.ctx]);

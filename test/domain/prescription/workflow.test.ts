@@ -39,7 +39,7 @@ import {
 let h: PrescriptionHarness;
 beforeAll(async () => {
   h = await startHarness();
-});
+}, 180_000);
 afterAll(async () => {
   await h.close();
 });

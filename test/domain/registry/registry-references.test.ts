@@ -46,7 +46,7 @@ describe('REGISTRY_MODE=strict', () => {
     });
     r.patient = await post(s, { resourceType: 'Patient', identifier: [{ system: EGN, value: generateEgn('1960-05-05', 'male', 4) }], name: [{ family: 'Todorov' }] });
     r.dead = await post(s, { resourceType: 'Patient', identifier: [{ system: EGN, value: generateEgn('1930-05-05', 'male', 4) }], deceasedDateTime: '2025-01-01' });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await s.close();
   });
@@ -131,7 +131,7 @@ describe('REGISTRY_MODE=open', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer({ env: { REGISTRY_MODE: 'open' } });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await s.close();
   });

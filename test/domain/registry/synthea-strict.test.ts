@@ -15,7 +15,7 @@ beforeAll(async () => {
   // Profiles apply where claimed: this test is about registry strictness, not about mapping
   // Synthea's RxNorm prescriptions onto the ePrescription profile.
   s = await startTestServer({ env: { REGISTRY_MODE: 'strict', NATIONAL_PROFILES: 'claimed' } });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 }, 30_000);

@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer({ env: { REGISTRY_MODE: 'strict' } });
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });

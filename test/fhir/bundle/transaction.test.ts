@@ -8,7 +8,7 @@ let s: TestServer;
 
 beforeAll(async () => {
   s = await startTestServer();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 }, 30_000);

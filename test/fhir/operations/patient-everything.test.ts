@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   await create('petar', patient('Petrov', 'Petar', '1975-09-30', 'male'));
   await create('elena', patient('Georgieva', 'Elena', '1980-04-12', 'female'));
   await create('merged', patient('Ivanova', 'Maria', '1980-04-12', 'female', { active: false }));
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

@@ -8,7 +8,7 @@ const MRN = 'urn:oid:1.2.100.1';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await s.close();
 });

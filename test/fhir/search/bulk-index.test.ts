@@ -14,7 +14,7 @@ let f: SearchFixture;
 
 beforeAll(async () => {
   f = await openFixture('postgres');
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

@@ -10,7 +10,7 @@ let f: SearchFixture;
 beforeAll(async () => {
   f = await openFixture('postgres');
   for (let i = 0; i < 23; i++) await f.put({ resourceType: 'Patient', id: `r${String(i).padStart(2, '0')}`, gender: 'female', name: [{ family: 'Reindex' }] });
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

@@ -12,7 +12,7 @@ beforeAll(async () => {
   f = await openFixture('postgres');
   await f.put({ resourceType: 'Patient', id: 'p1', name: [{ family: "O'Brien" }], birthDate: '1980-01-01' });
   await f.put({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' }, valueQuantity: { value: 1 } });
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

@@ -63,7 +63,7 @@ beforeAll(async () => {
   await f.put({ resourceType: 'ValueSet', id: 'vs2', status: 'active', url: 'http://acme.org/fhir/ValueSet/a' });
   await f.put({ resourceType: 'Patient', id: 'gone', name: [{ family: 'Müller' }] });
   await f.remove('Patient', 'gone');
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

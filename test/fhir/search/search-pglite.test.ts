@@ -11,7 +11,7 @@ beforeAll(async () => {
   await f.put({ resourceType: 'Observation', id: 'o1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, subject: { reference: 'Patient/p1' }, effectiveDateTime: '2023-05-10T10:30:00+02:00', valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } });
   await f.put({ resourceType: 'Observation', id: 'o2', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, subject: { reference: 'Patient/p2' }, effectiveDateTime: '2023-05-11', valueQuantity: { value: 90, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } });
   await f.put({ resourceType: 'MedicationRequest', id: 'm1', status: 'active', intent: 'order', subject: { reference: 'Patient/p1' } });
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await f.put({ resourceType: 'Observation', id: 'oa', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pa' }, encounter: { reference: 'Encounter/e1' } });
   await f.put({ resourceType: 'Condition', id: 'ca', subject: { reference: 'Patient/pa' } });
   await f.put({ resourceType: 'MedicationRequest', id: 'ma', status: 'active', intent: 'order', subject: { reference: 'Patient/pa' } });
-}, 60000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.close();

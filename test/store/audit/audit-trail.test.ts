@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../../support/server';
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
-});
+}, 180_000);
 afterAll(async () => {
   await s?.close();
 });
@@ -30,7 +30,7 @@ describe('AUDIT_READ_COMMIT=fast', () => {
   let f: TestServer;
   beforeAll(async () => {
     f = await startTestServer({ env: { AUDIT_READ_COMMIT: 'fast' } });
-  });
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });
