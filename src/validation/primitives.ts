@@ -90,12 +90,44 @@ function integerCheck(type: string, min: number): PrimitiveCheck {
   };
 }
 
+/**
+ * PostgreSQL's `numeric` (where the search index keeps decimals) holds at most 131,072 digits
+ * before the decimal point and 16,383 after it. A decimal beyond that is refused here, with its
+ * element path, rather than by the database as a 500 after the rest of the write ran.
+ */
+const NUMERIC_MAX_INTEGER_DIGITS = 131072;
+const NUMERIC_MAX_SCALE = 16383;
+
+/** Whether a JSON number's text fits PostgreSQL `numeric`; `text` matches DECIMAL_TEXT. */
+export function fitsPostgresNumeric(text: string): boolean {
+  const m = /^-?([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
+  if (!m) return false;
+  const intPart = m[1];
+  const fraction = m[2] ?? '';
+  // An exponent beyond ±1e9 is out of range whatever the digits (and would lose precision as a JS number).
+  if (m[3] !== undefined && m[3].replace(/^[+-]?0*/, '').length > 9) return false;
+  const exponent = m[3] === undefined ? 0 : Number(m[3]);
+  if (fraction.length - exponent > NUMERIC_MAX_SCALE) return false;
+  const digits = intPart + fraction;
+  const leadingZeros = digits.length - digits.replace(/^0+/, '').length;
+  if (leadingZeros === digits.length) return true; // zero
+  return intPart.length + exponent - leadingZeros <= NUMERIC_MAX_INTEGER_DIGITS;
+}
+
 const decimalCheck: PrimitiveCheck = (v) => {
   if (typeof v === 'number') {
+    // Every finite JS number fits PostgreSQL numeric.
     return Number.isFinite(v) ? undefined : { kind: 'primitiveFormat', message: `${v} is not a valid decimal` };
   }
   if (isLosslessNumber(v)) {
-    return DECIMAL_TEXT.test(v.value) ? undefined : { kind: 'primitiveFormat', message: `${v.value} is not a valid decimal` };
+    if (!DECIMAL_TEXT.test(v.value)) return { kind: 'primitiveFormat', message: `${abbreviate(v.value)} is not a valid decimal` };
+    if (!fitsPostgresNumeric(v.value)) {
+      return {
+        kind: 'primitiveFormat',
+        message: `${abbreviate(v.value)} is out of the supported decimal range (at most ${NUMERIC_MAX_INTEGER_DIGITS} digits before the decimal point and ${NUMERIC_MAX_SCALE} after it)`,
+      };
+    }
+    return undefined;
   }
   return wrongType('a JSON number (decimal)', v);
 };
