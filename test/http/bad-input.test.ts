@@ -1,5 +1,5 @@
 // Bad input of every kind is a clear 4xx OperationOutcome and stores nothing (issue 12, items 6, 7, 8, 11).
-import { buildObservation } from '../support/fixtures';
+import { buildObservation, buildPatient } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 
 let s: TestServer;
@@ -44,4 +44,39 @@ test('numbers outside PostgreSQL numeric range are 400 at validation, alone and 
     expect(ok.status).toBe(201);
     expect(ok.text).toContain(`"value":${number}`);
   }
+});
+
+/** Sends raw bytes with the given Content-Type (fetch would re-encode a string). */
+async function postBytes(path: string, bytes: Buffer, contentType: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(s.url + path, { method: 'POST', body: bytes, headers: { 'content-type': contentType, authorization: `Bearer ${s.tokens.hospital}` } });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+test('invalid UTF-8, lone surrogates are 400; a declared charset is decoded as declared, never with U+FFFD', async () => {
+  const marker = `utf-${Math.random().toString(36).slice(2)}`;
+  const json = JSON.stringify(buildPatient({ name: [{ family: `${marker}-XX` }] }));
+  // 0xC3 0x28 is not UTF-8.
+  const invalid = Buffer.from(json.replace('XX', '\u0001'), 'utf8');
+  invalid[invalid.indexOf(0x01)] = 0xc3;
+  const broken = Buffer.concat([invalid.subarray(0, invalid.indexOf(0xc3) + 1), Buffer.from('('), invalid.subarray(invalid.indexOf(0xc3) + 1)]);
+  expectOutcome(await postBytes('/Patient', broken, 'application/fhir+json'), 400);
+  expectOutcome(await postBytes('/Patient', broken, 'application/fhir+json; charset=utf-8'), 400);
+  // A lone surrogate, escaped in JSON, in a value and in a key.
+  expectOutcome(await s.fetch('/Patient', { method: 'POST', json: json.replace('XX', '\\ud800') }), 400);
+  expectOutcome(await s.fetch('/Patient', { method: 'POST', json: json.replace('XX', '\\udc00x') }), 400);
+  expectOutcome(await s.fetch('/Patient', { method: 'POST', json: json.replace('"family"', '"fam\\ud800"') }), 400);
+  // An escaped backslash before "ud800" is just text, and a proper pair is fine.
+  expect((await s.fetch('/Patient', { method: 'POST', json: json.replace('XX', '\\\\ud800') })).status).toBe(201);
+  expect((await s.fetch('/Patient', { method: 'POST', json: json.replace('XX', '\\ud83d\\ude00') })).status).toBe(201);
+  // ISO-8859-1 bytes, declared: decoded as Latin-1 ("Müller"), not stored with U+FFFD.
+  const latin1 = Buffer.from(json.replace('XX', 'M\u00fcller'), 'latin1');
+  const created = await postBytes('/Patient', latin1, 'application/fhir+json; charset=iso-8859-1');
+  expect(created.status).toBe(201);
+  expect(created.body.name[0].family).toBe(`${marker}-M\u00fcller`);
+  // An unknown charset is refused.
+  expectOutcome(await postBytes('/Patient', latin1, 'application/fhir+json; charset=x-no-such-charset'), 415);
+  const stored = await s.fetch(`/Patient?family=${marker}`);
+  expect(stored.body.entry.map((e: any) => e.resource.name[0].family).sort()).toEqual([`${marker}-M\u00fcller`, `${marker}-\\ud800`, `${marker}-\u{1F600}`].sort());
+  expect(stored.text).not.toContain('\ufffd');
 });
