@@ -21,7 +21,8 @@ const PATTERNS: Record<string, RegExp> = {
   date: /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/,
   dateTime:
     /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/,
-  id: /^[A-Za-z0-9\-.]{1,64}$/,
+  // Dots alone are path segments (`Observation/..`), not ids: see shared/ids.ts.
+  id: /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/,
   instant:
     /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/,
   oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
@@ -134,6 +135,24 @@ const decimalCheck: PrimitiveCheck = (v) => {
 
 const booleanCheck: PrimitiveCheck = (v) => (typeof v === 'boolean' ? undefined : wrongType('a JSON boolean', v));
 
+/**
+ * `Reference.reference`: a string whose path does not climb (`../Patient/x`, `Patient/./x`):
+ * resolved against the server's base such a reference points somewhere other than it says.
+ */
+export const REFERENCE_STRING = 'Reference.reference';
+const referenceCheck: PrimitiveCheck = (v) => {
+  const problem = checkString(v, 'string');
+  if (problem) return problem;
+  const path = (v as string).split(/[?#]/, 1)[0];
+  for (const segment of path.split('/')) {
+    const decoded = segment.replace(/%2e/gi, '.');
+    if (decoded === '.' || decoded === '..') {
+      return { kind: 'primitiveFormat', message: `${JSON.stringify(abbreviate(v as string))} is not a valid reference: '.' and '..' path segments are not allowed` };
+    }
+  }
+  return undefined;
+};
+
 const CHECKS = new Map<string, PrimitiveCheck>();
 
 /** The check for an R4 primitive type; unknown names are treated as string. */
@@ -155,6 +174,9 @@ export function primitiveCheck(type: string): PrimitiveCheck {
         break;
       case 'positiveInt':
         check = integerCheck(type, 1);
+        break;
+      case REFERENCE_STRING:
+        check = referenceCheck;
         break;
       default:
         check = stringCheck(type);

@@ -1,4 +1,5 @@
 // Bad input of every kind is a clear 4xx OperationOutcome and stores nothing (issue 12, items 6, 7, 8, 11).
+import { request } from 'node:http';
 import { buildObservation, buildPatient } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -80,3 +81,46 @@ test('invalid UTF-8, lone surrogates are 400; a declared charset is decoded as d
   expect(stored.body.entry.map((e: any) => e.resource.name[0].family).sort()).toEqual([`${marker}-M\u00fcller`, `${marker}-\\ud800`, `${marker}-\u{1F600}`].sort());
   expect(stored.text).not.toContain('\ufffd');
 });
+
+test('ids made only of dots and references that climb paths are refused', async () => {
+  for (const id of ['.', '..', '...']) {
+    const enc = id.replace(/\./g, '%2e');
+    const res = await s.fetch(`/Observation/${enc}`, { method: 'PUT', json: buildObservation({ id }) });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body?.resourceType).toBe('OperationOutcome');
+  }
+  const ok = await s.fetch('/Observation/a.b', { method: 'PUT', json: buildObservation({ id: 'a.b' }) });
+  expect(ok.status).toBe(201);
+  for (const reference of ['../Patient/x', 'Patient/../x', './Patient/x', 'Patient/./x', 'http://elsewhere.example/fhir/../Patient/x']) {
+    const res = await s.fetch('/Observation', { method: 'POST', json: buildObservation({ subject: { reference } }) });
+    expectOutcome(res, 400);
+    expect(res.body.issue[0].expression).toEqual(['Observation.subject.reference']);
+  }
+  const bundle = await s.fetch('/', {
+    method: 'POST',
+    json: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: buildObservation({ subject: { reference: '../Patient/x' } }), request: { method: 'POST', url: 'Observation' } }] },
+  });
+  expectOutcome(bundle, 400);
+  const history = await s.fetch('/Observation/_history?_count=1000');
+  expect(history.text).not.toContain('../Patient/x');
+  // fetch resolves %2e%2e as '..' (WHATWG URL); a raw request reaches the server as sent.
+  const read = await rawGet('/Observation/%2e%2e', { authorization: `Bearer ${s.tokens.hospital}` });
+  expect(read.status).toBeGreaterThanOrEqual(400);
+  expect(read.status).toBeLessThan(500);
+});
+
+/** A raw HTTP/1.1 request (fetch refuses some of what we must send). */
+function rawGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; contentType?: string; body: string }> {
+  const url = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
