@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
+import { answerClientError } from './http/client-error';
 import type { Config } from './config/config';
 import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
@@ -49,6 +50,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;

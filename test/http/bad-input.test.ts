@@ -1,5 +1,6 @@
 // Bad input of every kind is a clear 4xx OperationOutcome and stores nothing (issue 12, items 6, 7, 8, 11).
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { buildObservation, buildPatient } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -124,3 +125,30 @@ function rawGet(path: string, headers: Record<string, string> = {}): Promise<{ s
     req.end();
   });
 }
+
+test('a 100 KB URL, an oversized header and a malformed request line answer with an OperationOutcome', async () => {
+  const long = await rawGet(`/Patient?name=${'a'.repeat(100 * 1024)}`, { authorization: `Bearer ${s.tokens.hospital}` });
+  expect(long.status).toBe(431);
+  expect(long.contentType).toMatch(/application\/fhir\+json/);
+  expect(JSON.parse(long.body).resourceType).toBe('OperationOutcome');
+  const header = await rawGet('/metadata', { 'x-filler': 'b'.repeat(64 * 1024) });
+  expect(header.status).toBe(431);
+  expect(JSON.parse(header.body).resourceType).toBe('OperationOutcome');
+  // A request line that is not HTTP.
+  const url = new URL(s.url);
+  const garbage = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write('NONSENSE\r\n\r\n'));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+  expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)).resourceType).toBe('OperationOutcome');
+  // A malformed percent-escape in the path.
+  const bad = await s.fetch('/Patient/%E0%A4%A');
+  expect(bad.status).toBe(400);
+  expect(bad.body.issue[0].diagnostics).toMatch(/malformed percent-escape/);
+  expect((await s.fetch('/metadata', { anonymous: true })).status).toBe(200);
+});
