@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig } from './config/config';
+import { checkServerConfig, ConfigError, loadConfig } from './config/config';
 import { openDatabase } from './repository/db';
 import { migrateToLatest } from './repository/migrate';
 import { ensureDevelopmentClients } from './auth/development-credentials';
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    checkServerConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

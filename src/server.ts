@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { answerClientError } from './http/client-error';
-import type { Config } from './config/config';
+import { checkServerConfig, type Config } from './config/config';
 import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
 import { migrateToLatest } from './repository/migrate';
@@ -38,6 +38,8 @@ export interface StartOptions {
 /** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
+  checkServerConfig(config);
+  if (!config.keyEncryptionKey) logger.warn('KEY_ENCRYPTION_KEY is not set: private signing keys are stored unsealed (refused when NODE_ENV=production)');
   const handle = await openDatabase(databaseOptionsOf(config, logger));
   if (opts.migrate !== false) await migrateToLatest(handle.db);
   // Local use: a development client per role and its key files in DATA_DIR (never in production).

@@ -97,7 +97,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { db, config, clock } = deps;
   const issuer = (): string => (typeof deps.issuer === 'function' ? deps.issuer() : (deps.issuer ?? issuerFromConfig(config)));
   const tokenUrl = (): string => `${issuer()}${TOKEN_PATH}`;
-  const keys = createSigningKeyStore({ db, clock, alg: config.tokenSigningAlg, rotationSeconds: config.signingKeyRotationSeconds });
+  const keys = createSigningKeyStore({
+    db,
+    clock,
+    alg: config.tokenSigningAlg,
+    rotationSeconds: config.signingKeyRotationSeconds,
+    keyEncryptionKey: config.keyEncryptionKey,
+  });
   const keySetFor = createClientKeySets({ allowInsecureJwksUri: config.developmentCredentials });
   const idpOptions = deps.patientIdp === null ? undefined : (deps.patientIdp ?? patientIdpFromConfig(config));
   const patientIdp: PatientIdpVerifier | undefined = idpOptions ? createPatientIdpVerifier(idpOptions) : undefined;

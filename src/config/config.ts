@@ -44,6 +44,14 @@ export interface Config {
    * in the write's own transaction. AUDIT_READ_COMMIT.
    */
   auditReadCommit: 'durable' | 'fast';
+  /** NODE_ENV=production. */
+  production: boolean;
+  /**
+   * Key-encryption key (32 bytes) sealing the server's private signing keys in the database
+   * (AES-256-GCM, auth/key-sealing.ts). KEY_ENCRYPTION_KEY, as 64 hex digits or base64; required
+   * to start a server when NODE_ENV=production.
+   */
+  keyEncryptionKey?: Buffer;
   /** Opaque operator credential for the client admin API (at least 32 characters). */
   adminBootstrapToken?: string;
   /** Development client and patient-IdP keys in `dataDir` (never when NODE_ENV=production). */
@@ -105,6 +113,15 @@ function parseBytes(raw: string): number | undefined {
   return Math.floor(Number(m[1]) * factor);
 }
 
+/** 32 bytes as 64 hex digits or as base64 (standard or URL-safe); undefined when malformed. */
+function parseKeyEncryptionKey(raw: string): Buffer | undefined {
+  const text = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
 function nationalProfilesMode(raw: string | undefined, registryMode: string | undefined, problems: string[]): Config['nationalProfiles'] {
   const value = (raw || 'auto').toLowerCase();
   if (value === 'on') return 'enforce';
@@ -129,6 +146,16 @@ function registryModeOf(env: NodeJS.ProcessEnv, problems: string[]): Config['reg
   if (raw === 'strict' || raw === 'open' || raw === 'off') return raw;
   problems.push(`REGISTRY_MODE=${JSON.stringify(raw)} must be one of strict, open, off`);
   return 'off';
+}
+
+/**
+ * What a server (not a CLI) needs beyond a valid configuration: in production, a key to seal
+ * its private signing keys with. Called by main.ts before forking workers and by startServer.
+ */
+export function checkServerConfig(config: Config): void {
+  if (config.production && !config.keyEncryptionKey) {
+    throw new ConfigError(['KEY_ENCRYPTION_KEY is required when NODE_ENV=production: it seals the private signing keys in the database (`openssl rand -base64 32`)']);
+  }
 }
 
 /** Reads every setting and reports all bad values at once. */
@@ -188,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const auditReadCommit = env.AUDIT_READ_COMMIT || 'durable';
   if (auditReadCommit !== 'durable' && auditReadCommit !== 'fast') problems.push('AUDIT_READ_COMMIT must be durable or fast');
 
+  const keyEncryptionKey = env.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(env.KEY_ENCRYPTION_KEY) : undefined;
+  if (env.KEY_ENCRYPTION_KEY && !keyEncryptionKey) problems.push('KEY_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -212,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
     auditReadCommit: auditReadCommit as 'durable' | 'fast',
+    production,
+    keyEncryptionKey,
     adminBootstrapToken,
     developmentCredentials: !production && env.DEVELOPMENT_CREDENTIALS !== 'off',
     bundleMaxEntries: int('BUNDLE_MAX_ENTRIES', 5000, 1, 1000000),
