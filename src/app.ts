@@ -85,6 +85,8 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Which X-Forwarded-For hops name the client (audit trail, refused-authentication limit per address).
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(requestId);
   app.use(accessLog(logger));
   app.use(securityHeaders);
@@ -113,7 +115,8 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   });
 
   // Default deny: nothing below is reachable without a verified access token.
-  app.use(authenticate(auth, ctx, config));
+  const authGate = authenticate(auth, ctx, config);
+  app.use(authGate);
   const fhir = express.Router();
   mountFhirRoutes(fhir, FHIR_ROUTES, ctx);
   // A known path with another method is 405 with the methods it does allow.
@@ -138,6 +141,7 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
     app,
     ctx,
     stopBackground: async () => {
+      await authGate.flushAudit();
       await bundleWorker.stop();
       await prescriptionExpiry.stop();
       await stopAuditPromotion();

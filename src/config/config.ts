@@ -38,6 +38,17 @@ export interface Config {
   /** Requests per client per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /**
+   * Refused authentications per client address per minute before the address is refused (429)
+   * without looking at its tokens, for the rest of the minute; 0 turns it off. AUTH_FAILURE_LIMIT_PER_MINUTE.
+   */
+  authFailureLimitPerMinute: number;
+  /**
+   * express `trust proxy` (TRUST_PROXY): which X-Forwarded-For hops name the client address
+   * (audit trail, AUTH_FAILURE_LIMIT_PER_MINUTE). Unset: the connecting address. A hop count
+   * (`1`) or a comma list of proxy addresses/subnets (`10.0.0.0/8,loopback`).
+   */
+  trustProxy?: number | string;
+  /**
    * `durable` (default): a read is answered only once its AuditEvent is flushed to disk. `fast`: the
    * AuditEvent is committed before the answer but without waiting for the WAL flush; a database
    * crash may lose the read audits of its last fraction of a second. Audits of writes are always
@@ -120,6 +131,16 @@ function parseKeyEncryptionKey(raw: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) return undefined;
   const bytes = Buffer.from(text, 'base64');
   return bytes.length === 32 ? bytes : undefined;
+}
+
+function trustProxyOf(raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((x) => x.trim());
+  if (list.some((x) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(x))) {
+    problems.push('TRUST_PROXY must be a hop count or a comma list of addresses, subnets, loopback, linklocal, uniquelocal');
+  }
+  return list.join(',');
 }
 
 function nationalProfilesMode(raw: string | undefined, registryMode: string | undefined, problems: string[]): Config['nationalProfiles'] {
@@ -241,6 +262,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     patientIdpNationalIdClaim: env.PATIENT_IDP_NATIONAL_ID_CLAIM || 'national_id',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    authFailureLimitPerMinute: int('AUTH_FAILURE_LIMIT_PER_MINUTE', 100, 0, 1_000_000),
+    trustProxy: trustProxyOf(env.TRUST_PROXY, problems),
     auditReadCommit: auditReadCommit as 'durable' | 'fast',
     production,
     keyEncryptionKey,

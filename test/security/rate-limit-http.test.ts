@@ -1,4 +1,6 @@
-// Rate limits over HTTP under concurrency (issue 12, item 12).
+// Rate limits over HTTP under concurrency, and the limit on refused authentications per client
+// address with its aggregated audit (issue 12, items 12 and 13).
+import { Client } from 'pg';
 import { buildPatient } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -20,6 +22,16 @@ async function awaitFreshMinute(seconds: number): Promise<void> {
   if (left < seconds * 1000) await new Promise((r) => setTimeout(r, left + 50));
 }
 
+async function query<T>(s: TestServer, text: string): Promise<T[]> {
+  const c = new Client({ connectionString: s.database!.url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
 test('at concurrency 32 a client is served exactly its limit per minute', async () => {
   const s = await startTestServer({ env: { RATE_LIMIT_PER_MINUTE: '600' } });
   try {
@@ -33,6 +45,47 @@ test('at concurrency 32 a client is served exactly its limit per minute', async 
     expect(served + refused).toBe(800);
     expect(served).toBeGreaterThanOrEqual(599);
     expect(served).toBeLessThanOrEqual(600);
+  } finally {
+    await s.close();
+  }
+}, 120_000);
+
+test('refused authentications: limited per address before authentication, audited as an aggregate', async () => {
+  const s = await startTestServer({ env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '20' } });
+  try {
+    await awaitFreshMinute(15);
+    const badToken = `Bearer ${Buffer.from('{"alg":"ES384"}').toString('base64url')}.${Buffer.from('{"client_id":"mallory"}').toString('base64url')}.c2ln`;
+    const statuses = await runConcurrently(300, 8, async () => (await s.fetch('/Patient', { headers: { authorization: badToken } })).status);
+    expect(statuses.filter((x) => x === 401).length).toBe(20);
+    expect(statuses.filter((x) => x === 429).length).toBe(280);
+    // Once over the limit the address is refused before its token is looked at, even a valid one, with an OperationOutcome.
+    const refused = await s.fetch('/Patient');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    expect(refused.body.issue[0].details.coding[0].code).toBe('NHIS-1430');
+    // Metadata stays reachable (not authenticated).
+    expect((await s.fetch('/metadata', { anonymous: true })).status).toBe(200);
+
+    const durable = async (client: string) =>
+      (await query<{ content: string }>(s, `select content from audit_outbox union all select content from resource where resource_type = 'AuditEvent'`))
+        .map((r) => JSON.parse(r.content))
+        .filter((e) => e.subtype?.[0]?.code === '110122' && e.agent[0].who.identifier?.value === client);
+    // The first refusal of each caller (address and claimed client) is recorded at once; the
+    // other 299 of mallory's wait for the aggregate.
+    const before = await durable('mallory');
+    expect(before).toHaveLength(1);
+    expect(before[0].outcomeDesc).toMatch(/malformed token/);
+    const hospital = JSON.parse(Buffer.from(s.tokens.hospital.split('.')[1], 'base64url').toString()).client_id as string;
+    expect(await durable(hospital)).toHaveLength(1);
+    await s.running.close();
+    const after = await durable('mallory');
+    expect(after).toHaveLength(2);
+    const aggregate = after.find((e) => e.period);
+    expect(aggregate.outcomeDesc).toMatch(/^299 further refused authentications from this caller: /);
+    expect(aggregate.outcomeDesc).toMatch(/280× Too many refused authentications/);
+    expect(aggregate.outcomeDesc).toMatch(/19× Authentication failed: malformed token/);
+    expect(aggregate.agent[0].network.address).toMatch(/127\.0\.0\.1/);
+    expect(Date.parse(aggregate.period.end)).toBeGreaterThanOrEqual(Date.parse(aggregate.period.start));
   } finally {
     await s.close();
   }
