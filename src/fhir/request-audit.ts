@@ -1,12 +1,13 @@
 import type { Interaction } from '../auth/decide';
 import { auditOutcomeForStatus, buildAuditEvent } from '../domain/audit/build-audit-event';
-import { recordAudit, recordAuditAlone } from '../domain/audit/record-audit';
+import { recordAudit, recordAuditAlone, recordRefusalAudit } from '../domain/audit/record-audit';
 import { isFhirError } from '../errors/fhir-error';
 import { accessInteraction, patientIdsOf } from './access';
 import type { AuditWrite, FhirContext } from './context';
 import type { FhirRequest, FhirResponse } from './request';
 import type { FhirRoute } from './routes';
 import { patientsOfResource } from '../repository/compartment';
+import { isDatabaseUnavailable } from '../repository/driver-errors';
 import { isResourceType } from '../shared/resource-types';
 import { patientCompartmentParams } from './search/definitions';
 
@@ -106,16 +107,19 @@ export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: Fhir
     },
     async afterFailure(err) {
       if (!req.principal) return;
-      const status = isFhirError(err) ? err.status : 500;
+      // Database out of reach (or no pooled connection to be had): the refusal is audited without
+      // waiting for another connection, which would only make the 503 as late again.
+      const databaseUnavailable = isDatabaseUnavailable(err);
+      const status = databaseUnavailable ? 503 : isFhirError(err) ? err.status : 500;
       const event = buildAuditEvent({
         ...base(),
         id: req.params.id,
-        patientIds: await patientsOfFailure(ctx, req),
+        patientIds: databaseUnavailable ? [...patientsOfRequest(req)].slice(0, 100) : await patientsOfFailure(ctx, req),
         outcome: auditOutcomeForStatus(status),
-        outcomeDescription: isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
+        outcomeDescription: databaseUnavailable ? 'The database is unavailable' : isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
       });
       try {
-        await recordAuditAlone(ctx, event);
+        await recordRefusalAudit(ctx, event, { databaseUnavailable });
       } catch (auditErr) {
         ctx.logger.error({ reqId: req.requestId, err: { message: (auditErr as Error).message } }, 'could not record the audit of a failed request');
       }

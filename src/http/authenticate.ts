@@ -3,7 +3,7 @@ import type { AuthService } from '../auth/auth-service';
 import type { Principal } from '../auth/principal';
 import { checkRateLimit, enforceRateLimit, isRateLimited } from '../auth/rate-limit';
 import type { Config } from '../config/config';
-import { recordAuditAlone } from '../domain/audit/record-audit';
+import { recordRefusalAudit } from '../domain/audit/record-audit';
 import { FhirError, isFhirError } from '../errors/fhir-error';
 import type { FhirContext } from '../fhir/context';
 import { createAuthFailureTrail, type AuthFailureTrail } from './auth-failures';
@@ -51,7 +51,7 @@ export type AuthenticateMiddleware = ((req: Request, res: Response, next: NextFu
  * are audited, repeated ones of the same caller as one aggregated event (./auth-failures.ts).
  */
 export function authenticate(auth: AuthService, ctx: FhirContext, config: Config, trail?: AuthFailureTrail): AuthenticateMiddleware {
-  const failures = trail ?? createAuthFailureTrail(ctx, (event) => recordAuditAlone(ctx, event));
+  const failures = trail ?? createAuthFailureTrail(ctx, (event) => recordRefusalAudit(ctx, event));
   const addressLimit = { limit: config.authFailureLimitPerMinute };
   const middleware = async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const addressKey = `address:${req.ip ?? 'unknown'}`;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig, Config } from '../../src/config/config';
 import { startServer, RunningServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
@@ -43,7 +46,9 @@ export interface TestServerOptions {
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env };
+  // A DATA_DIR of its own (the audit spool writes there during database outages), removed on close.
+  const dataDir = opts.env?.DATA_DIR ? undefined : mkdtempSync(path.join(tmpdir(), 'nhis-data-'));
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...opts.env };
   const databaseUrl = opts.databaseUrl ?? database?.url;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const config = loadConfig(env);
@@ -88,6 +93,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     close: async () => {
       await running.close();
       await database?.drop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

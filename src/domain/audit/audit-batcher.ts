@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { FhirContext } from '../../fhir/context';
 import { stampResource, type ResourceBody } from '../../fhir/resource-body';
-import { appendToAuditOutbox } from '../../repository/audit-outbox';
+import { appendToAuditOutbox, type OutboxEvent } from '../../repository/audit-outbox';
 import { stringifyJson } from '../../shared/json';
 
 interface Pending {
@@ -25,6 +25,14 @@ export interface AuditBatcher {
   record(event: AuditEvent): Promise<void>;
 }
 
+/** AuditEvents as outbox rows: id and meta stamped, index rows extracted now (so that promotion is SQL alone). */
+export function toOutboxEvents(ctx: Pick<FhirContext, 'ids' | 'clock' | 'search'>, events: AuditEvent[]): OutboxEvent[] {
+  const lastUpdated = ctx.clock.now();
+  const stamped = events.map((e) => stampResource(e as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string });
+  const index = ctx.search.indexRowsOf(stamped);
+  return stamped.map((r, i) => ({ id: r.id, lastUpdated, content: stringifyJson(r), index: index[i].rows }));
+}
+
 export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock' | 'config' | 'search'>, afterFlush: () => void): AuditBatcher {
   let queue: Pending[] = [];
   let flushing = false;
@@ -35,11 +43,7 @@ export function createAuditBatcher(ctx: Pick<FhirContext, 'db' | 'ids' | 'clock'
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
       try {
-        const lastUpdated = ctx.clock.now();
-        const stamped = batch.map((p) => stampResource(p.event as unknown as ResourceBody, ctx.ids.newId(), 1, lastUpdated) as ResourceBody & { id: string });
-        // Index rows are extracted now, so that promotion is SQL alone.
-        const index = ctx.search.indexRowsOf(stamped);
-        const events = stamped.map((r, i) => ({ id: r.id, lastUpdated, content: stringifyJson(r), index: index[i].rows }));
+        const events = toOutboxEvents(ctx, batch.map((p) => p.event));
         await appendToAuditOutbox(ctx.db, events, { waitForFlush: ctx.config.auditReadCommit === 'durable' });
         for (const p of batch) p.resolve();
         afterFlush();
