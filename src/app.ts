@@ -31,6 +31,7 @@ import { healthRoutes } from './http/health';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { requestId } from './http/request-id';
+import { requestDeadline } from './http/request-deadline';
 import { sendJson } from './http/send';
 import type { Db } from './repository/db';
 import type { Clock } from './shared/clock';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(requestId);
   app.use(accessLog(logger));
+  app.use(requestDeadline(config.requestTimeoutMs, logger));
   app.use(securityHeaders);
   app.use(cors(config.corsOrigins));
   app.use(healthRoutes(db, deps.isShuttingDown ?? (() => false)));

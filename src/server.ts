@@ -40,8 +40,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
   checkServerConfig(config);
   if (!config.keyEncryptionKey) logger.warn('KEY_ENCRYPTION_KEY is not set: private signing keys are stored unsealed (refused when NODE_ENV=production)');
-  const handle = await openDatabase(databaseOptionsOf(config, logger));
-  if (opts.migrate !== false) await migrateToLatest(handle.db);
+  // Requests run under per-statement bounds (statement_timeout, lock_timeout); migrations may
+  // legitimately run longer, so on PostgreSQL they use a connection of their own without them.
+  const options = databaseOptionsOf(config, logger);
+  if (opts.migrate !== false && config.databaseUrl) {
+    const migrator = await openDatabase({ ...options, poolSize: 1 });
+    try {
+      await migrateToLatest(migrator.db);
+    } finally {
+      await migrator.close();
+    }
+  }
+  const handle = await openDatabase({ ...options, statementTimeoutMs: config.dbStatementTimeoutMs, lockTimeoutMs: config.dbLockTimeoutMs });
+  if (opts.migrate !== false && !config.databaseUrl) await migrateToLatest(handle.db);
   // Local use: a development client per role and its key files in DATA_DIR (never in production).
   if (opts.developmentClients && config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, opts.clock ?? { now: () => new Date() });
   warmValidation();

@@ -16,6 +16,19 @@ export interface Config {
   dbPoolSize: number;
   /** How long a request waits for a pooled connection before answering 503. */
   dbAcquireTimeoutMs: number;
+  /**
+   * Bounds on every statement of the server's connections (PostgreSQL statement_timeout and
+   * lock_timeout, set when a connection opens; 0 = none): a statement past them fails and the
+   * request answers 503 with Retry-After. DB_STATEMENT_TIMEOUT_MS, DB_LOCK_TIMEOUT_MS.
+   */
+  dbStatementTimeoutMs: number;
+  dbLockTimeoutMs: number;
+  /**
+   * A read (GET/HEAD, POST _search) not answered after this long is answered 503 with
+   * Retry-After. Writes are not cut short: their outcome is only known when they end, and the
+   * statement and lock bounds end them. REQUEST_TIMEOUT_MS; 0 = none.
+   */
+  requestTimeoutMs: number;
   /** Public base URL used in Location headers and Bundle links. */
   baseUrl?: string;
   shutdownTimeoutMs: number;
@@ -249,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: int('WORKERS', os.availableParallelism?.() ?? os.cpus().length, 1, 256),
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),
     dbAcquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', 5000, 1, 600000),
+    dbStatementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),
+    dbLockTimeoutMs: int('DB_LOCK_TIMEOUT_MS', 5000, 0, 3600000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 60000, 0, 3600000),
     baseUrl: baseUrl?.replace(/\/$/, ''),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     authIssuer: httpUrl('AUTH_ISSUER'),

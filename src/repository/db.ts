@@ -11,6 +11,13 @@ export interface DbOptions {
   dataDir?: string;
   poolSize?: number;
   acquireTimeoutMs?: number;
+  /**
+   * PostgreSQL statement_timeout / lock_timeout of every connection (ms, 0 = none), sent in the
+   * connection's start-up packet (no round trip). The server sets them; scripts and migrations
+   * (which may run long on purpose) leave them unset.
+   */
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -42,6 +49,8 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5000,
       idleTimeoutMillis: 30000,
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      ...(opts.lockTimeoutMs ? { lock_timeout: opts.lockTimeoutMs } : {}),
     });
     // Without a listener node-postgres crashes the process when an idle client
     // loses its server (e.g. PostgreSQL restarts); the pool replaces the client.

@@ -39,6 +39,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return (typeof err === 'object' && err !== null && unavailableErrors.has(err)) || (!(err instanceof FhirError) && isUnavailable(err));
 }
 
+/** statement_timeout (57014, query_canceled) and lock_timeout (55P03): the per-request bounds on database work. */
+export function isTimeout(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === '57014' || code === '55P03';
+}
+
 export function mapDriverError(err: unknown): unknown {
   if (err instanceof FhirError) return err;
   if (isUnavailable(err)) {
@@ -46,6 +52,8 @@ export function mapDriverError(err: unknown): unknown {
     unavailableErrors.add(mapped);
     return mapped;
   }
+  if (sqlState(err) === '55P03') return FhirError.unavailable('Waited too long for a lock held by other work; retry shortly', { code: 'NHIS-1504' });
+  if (sqlState(err) === '57014') return FhirError.unavailable('The database took too long to answer; retry shortly', { code: 'NHIS-1504' });
   // Still conflicting after the bounded retries in inTransaction: nothing was stored; the client may retry.
   if (isRetryable(err)) return FhirError.unavailable('Concurrent updates conflicted; nothing was stored, retry shortly');
   return err;
