@@ -32,14 +32,26 @@ async function main(): Promise<void> {
     if (config.seedDemo === 'on') logger.warn('SEED_DEMO=on is not applied with several workers; run `npm run seed` instead');
     for (let i = 0; i < config.workers; i++) cluster.fork();
     let stopping = false;
+    const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
     cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
+      if (stopping) {
+        if (alive().length === 0) process.exit(0);
+        return;
+      }
       logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; replacing it');
       cluster.fork();
     });
     const stop = (): void => {
+      if (stopping) return;
       stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      for (const w of alive()) w?.process.kill('SIGTERM');
+      // Workers end within the grace period; one that does not (stuck) is not waited for.
+      setTimeout(() => {
+        const stuck = alive();
+        logger.error({ workers: stuck.map((w) => w?.process.pid) }, 'workers still running after the grace period; killing them');
+        for (const w of stuck) w?.process.kill('SIGKILL');
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 3000).unref();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -50,6 +62,10 @@ async function main(): Promise<void> {
   logger.info({ url: running.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, pid: process.pid }, 'OpenNHIS listening');
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown did not finish within the grace period; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 3000).unref();
     running.close().then(
       () => process.exit(0),
       (err) => {

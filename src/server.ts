@@ -1,7 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { answerClientError } from './http/client-error';
+import { createShutdownGate } from './http/shutdown-gate';
 import { checkServerConfig, type Config } from './config/config';
 import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
@@ -59,9 +60,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   let shuttingDown = false;
   const { app, ctx, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
+  const gate = createShutdownGate(app);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    const s = createServer(gate.listener);
     s.once('error', reject);
+    s.listen(config.port, config.host, () => resolve(s));
   });
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
@@ -77,22 +80,35 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     : undefined;
 
   let closing: Promise<void> | undefined;
+  /**
+   * Graceful shutdown within SHUTDOWN_TIMEOUT_MS: no new connections; answers say
+   * `Connection: close` and requests arriving on kept-alive connections are refused unprocessed
+   * (./http/shutdown-gate.ts); running requests finish. Shortly before the grace period ends,
+   * the database sessions of requests still running are ended, so that their uncommitted work
+   * rolls back and they answer 503; only then are the remaining connections closed. A
+   * connection is never cut while the write of its request may have committed and its answer
+   * is on its way.
+   */
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // Time left at the end for running requests to answer once their sessions are ended.
+      const answerMs = Math.min(1000, config.shutdownTimeoutMs / 4);
       shuttingDown = true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.closeAllConnections();
-          resolve();
-        }, config.shutdownTimeoutMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      gate.begin();
+      server.close();
+      server.closeIdleConnections();
+      if (!(await gate.drained(deadline - answerMs))) {
+        const ended = await handle.terminateActive();
+        logger.warn({ running: gate.inFlight, sessionsEnded: ended }, 'grace period ending: requests still running are rolled back');
+        await gate.drained(deadline);
+      }
+      server.closeAllConnections();
       await demo?.stop();
-      await stopBackground();
+      // Background work (an async Bundle job, say) is not waited for past the grace period:
+      // its sessions are ended (it rolls back; the job's lease lets another process take it up).
+      const stopped = await Promise.race([stopBackground().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref())]);
+      if (!stopped) await handle.terminateActive();
       await handle.close();
     })());
   return { server, url, db: handle.db, demoSeed: demo?.done, close };
