@@ -32,6 +32,7 @@ import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { requestId } from './http/request-id';
 import { requestDeadline } from './http/request-deadline';
+import { refuseWhenShuttingDown } from './http/shutdown-gate';
 import { sendJson } from './http/send';
 import type { Db } from './repository/db';
 import type { Clock } from './shared/clock';
@@ -88,6 +89,8 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   app.set('query parser', 'simple');
   // Which X-Forwarded-For hops name the client (audit trail, refused-authentication limit per address).
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  // Once shutdown begins: refused unprocessed, Connection: close (keep-alive clients go elsewhere).
+  app.use(refuseWhenShuttingDown(deps.isShuttingDown ?? (() => false)));
   app.use(requestId);
   app.use(accessLog(logger));
   app.use(requestDeadline(config.requestTimeoutMs, logger));

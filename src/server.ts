@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { answerClientError } from './http/client-error';
-import { createShutdownGate } from './http/shutdown-gate';
+import { trackRequests } from './http/shutdown-gate';
 import { checkServerConfig, type Config } from './config/config';
 import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
@@ -60,12 +60,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   let shuttingDown = false;
   const { app, ctx, stopBackground } = createApp({ config, db: handle.db, logger, clock: opts.clock, ids: opts.ids, isShuttingDown: () => shuttingDown });
-  const gate = createShutdownGate(app);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(gate.listener);
+    const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
-    s.listen(config.port, config.host, () => resolve(s));
   });
+  const gate = trackRequests(server);
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -82,12 +81,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   /**
    * Graceful shutdown within SHUTDOWN_TIMEOUT_MS: no new connections; answers say
-   * `Connection: close` and requests arriving on kept-alive connections are refused unprocessed
-   * (./http/shutdown-gate.ts); running requests finish. Shortly before the grace period ends,
-   * the database sessions of requests still running are ended, so that their uncommitted work
-   * rolls back and they answer 503; only then are the remaining connections closed. A
-   * connection is never cut while the write of its request may have committed and its answer
-   * is on its way.
+   * `Connection: close` and requests arriving on kept-alive connections are refused
+   * unprocessed (./http/shutdown-gate.ts, the app's first middleware); running requests
+   * finish. Shortly before the grace period ends, the database sessions of requests still
+   * running are ended, so that their uncommitted work rolls back and they answer 503; only
+   * then are the remaining connections closed. A connection is never cut while the write of
+   * its request may have committed and its answer is on its way.
    */
   const close = (): Promise<void> =>
     (closing ??= (async () => {

@@ -1,43 +1,43 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import { FhirError } from '../errors/fhir-error';
 import { outcomeFromError } from '../errors/operation-outcome';
-import { FHIR_JSON } from './send';
+import { sendJson } from './send';
 
 /**
  * The front door during a graceful shutdown. Once it begins, every answer says
  * `Connection: close` (so keep-alive clients move to another instance instead of sending more
  * here), and a request that arrives on a kept-alive connection anyway is answered 503 with
- * Retry-After before anything runs: nothing of it is done, so the client may safely send it
- * elsewhere. Requests already running finish normally; `drained` tells when none is left.
+ * Retry-After before anything runs (`refuseWhenShuttingDown`, the app's first middleware):
+ * nothing of it is done, so the client may safely send it elsewhere. Requests already running
+ * finish normally; `drained` tells when none is left.
  */
-export interface ShutdownGate {
-  /** The server's request listener, wrapping the app's. */
-  listener: RequestListener;
+export function refuseWhenShuttingDown(isShuttingDown: () => boolean) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (!isShuttingDown()) return next();
+    const error = FhirError.unavailable('The server is shutting down; send the request again (it was not processed)', { code: 'NHIS-1505' });
+    res.setHeader('Connection', 'close');
+    for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+    sendJson(res, error.status, outcomeFromError(error));
+  };
+}
+
+export interface RequestTracker {
+  /** Shutdown begins: answers of running requests not yet started will say Connection: close. */
   begin(): void;
   readonly inFlight: number;
   /** Resolves true once no request is running, false if `untilMs` (epoch ms) comes first. */
   drained(untilMs: number): Promise<boolean>;
 }
 
-export function createShutdownGate(app: RequestListener): ShutdownGate {
+/** Counts the server's running requests (a 'request' listener beside the app's). */
+export function trackRequests(server: Server): RequestTracker {
   const running = new Set<ServerResponse>();
   let closing = false;
   let waiters: (() => void)[] = [];
-
-  const refuse = (res: ServerResponse): void => {
-    const body = JSON.stringify(outcomeFromError(FhirError.unavailable('The server is shutting down; send the request again (it was not processed)', { code: 'NHIS-1505' })));
-    res.writeHead(503, {
-      'Content-Type': FHIR_JSON,
-      'Content-Length': Buffer.byteLength(body),
-      'Retry-After': '1',
-      'Cache-Control': 'no-store',
-      Connection: 'close',
-    });
-    res.end(body);
-  };
-
-  const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    if (closing) return refuse(res);
+  server.on('request', (_req, res: ServerResponse) => {
+    if (res.writableEnded) return;
+    if (closing && !res.headersSent) res.setHeader('Connection', 'close');
     running.add(res);
     res.once('close', () => {
       running.delete(res);
@@ -46,11 +46,8 @@ export function createShutdownGate(app: RequestListener): ShutdownGate {
         waiters = [];
       }
     });
-    app(req, res);
-  };
-
+  });
   return {
-    listener,
     begin() {
       closing = true;
       // Node closes the connection after an answer that says so; one already under way keeps its headers.
