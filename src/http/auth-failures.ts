@@ -3,13 +3,14 @@ import { buildAuditEvent } from '../domain/audit/build-audit-event';
 import type { FhirContext } from '../fhir/context';
 
 /**
- * The audit trail of refused authentications. The first failure of a caller (client address
- * and the client id its token claimed) is recorded at once, before the 401 goes out, like any
- * refusal. Further failures of the same caller within `windowMs` are counted in memory and
- * recorded as ONE AuditEvent when the window ends (or the server stops): its `period` spans
- * them, its outcome description gives their number and reasons. A flood of bad tokens then
- * costs one durable row a minute per caller instead of one per request.
- * Cost: a crash loses the count of the current window (never the first failure's event).
+ * The audit trail of refused authentications. The first few failures of a caller (client
+ * address and the client id its token claimed) within `windowMs` are recorded one by one, at
+ * once, before the 401 goes out, like any refusal (an expired token or a clock skew is a
+ * common, single mistake). Further failures of the same caller in that window are counted in
+ * memory and recorded as ONE AuditEvent when the window ends (or the server stops): its
+ * `period` spans them, its outcome description gives their number and reasons. A flood of bad
+ * tokens then costs a few durable rows a minute per caller instead of one per request.
+ * Cost: a crash loses the count of the current window (never the individually recorded ones).
  */
 export interface AuthFailureTrail {
   /** A refused request: the first of its caller's window is recorded before this resolves. */
@@ -28,6 +29,8 @@ export interface AuthFailure {
 }
 
 interface Aggregate {
+  /** Refusals recorded one by one in this window. */
+  individual: number;
   clientIp?: string;
   claimedClientId?: string;
   count: number;
@@ -38,6 +41,8 @@ interface Aggregate {
   timer: NodeJS.Timeout;
 }
 
+/** Refusals of one caller per window recorded individually before the rest are aggregated. */
+export const INDIVIDUAL_REFUSALS = 5;
 /** Callers tracked at once; beyond it every aggregate is recorded early (memory stays bounded). */
 const MAX_CALLERS = 10_000;
 
@@ -77,8 +82,8 @@ export function createAuthFailureTrail(
   return {
     async record(f) {
       const key = `${f.clientIp ?? ''}\u0000${f.claimedClientId ?? ''}`;
-      const agg = callers.get(key);
-      if (agg) {
+      let agg = callers.get(key);
+      if (agg && agg.individual >= INDIVIDUAL_REFUSALS) {
         agg.count++;
         agg.first ??= f.when;
         agg.last = f.when;
@@ -87,10 +92,14 @@ export function createAuthFailureTrail(
         if (agg.reasons.size < 10 || agg.reasons.has(reason)) agg.reasons.set(reason, (agg.reasons.get(reason) ?? 0) + 1);
         return;
       }
-      if (callers.size >= MAX_CALLERS) await Promise.all([...callers.keys()].map(close));
-      const timer = setTimeout(() => void close(key), windowMs);
-      timer.unref();
-      callers.set(key, { clientIp: f.clientIp, claimedClientId: f.claimedClientId, count: 0, reasons: new Map(), timer });
+      if (!agg) {
+        if (callers.size >= MAX_CALLERS) await Promise.all([...callers.keys()].map(close));
+        const timer = setTimeout(() => void close(key), windowMs);
+        timer.unref();
+        agg = { individual: 0, clientIp: f.clientIp, claimedClientId: f.claimedClientId, count: 0, reasons: new Map(), timer };
+        callers.set(key, agg);
+      }
+      agg.individual++;
       await store(
         buildAuditEvent({
           interaction: 'authenticate',
