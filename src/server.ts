@@ -104,9 +104,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       }
       server.closeAllConnections();
       await demo?.stop();
-      // Background work (an async Bundle job, say) is not waited for past the grace period:
-      // its sessions are ended (it rolls back; the job's lease lets another process take it up).
-      const stopped = await Promise.race([stopBackground().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref())]);
+      // Background work (an async Bundle job, say) is not waited for past the grace period (or a
+      // last second for the audit flushes, if requests used it up): its sessions are ended (it
+      // rolls back; the job's lease lets another process take it up).
+      const backgroundMs = Math.max(1000, deadline - Date.now());
+      const stopped = await Promise.race([stopBackground().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), backgroundMs).unref())]);
       if (!stopped) await handle.terminateActive();
       await handle.close();
     })());
