@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FhirError } from '../../errors/fhir-error';
 import { outcomeFromError } from '../../errors/operation-outcome';
-import { mapDriverError } from '../../repository/driver-errors';
+import { isDatabaseUnavailable, mapDriverError } from '../../repository/driver-errors';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, renewIdempotencyKey, type IdempotencyRow } from '../../repository/idempotency';
 import type { Db } from '../../repository/db';
 import type { Tx } from '../../repository/transaction';
@@ -102,7 +102,7 @@ export function idempotent(handler: IdempotentHandler, scopeOf: (req: FhirReques
     const claim: IdempotencyClaim = {
       complete: (executor, response) => completeIdempotencyKey(executor, scope, key, token, toStored(response)),
     };
-    const release = () => releaseSoon(ctx, scope, key, token);
+    const release = (cause?: unknown) => releaseSoon(ctx, scope, key, token, isDatabaseUnavailable(cause));
     const renewal = setInterval(() => {
       renewIdempotencyKey(ctx.db, scope, key, token, new Date(ctx.clock.now().getTime() + CLAIM_LEASE_MS)).catch((err: Error) =>
         ctx.logger.debug({ reqId: req.requestId, err: { message: err.message } }, 'could not renew an Idempotency-Key claim'),
@@ -119,7 +119,7 @@ export function idempotent(handler: IdempotentHandler, scopeOf: (req: FhirReques
         // A client error is the answer to this request: replay it too.
         await claim.complete(ctx.db, { status: mapped.status, headers: mapped.headers, body: outcomeFromError(mapped) }).catch(() => undefined);
       } else {
-        await release();
+        await release(err);
       }
       throw err;
     }
@@ -133,15 +133,17 @@ export function idempotent(handler: IdempotentHandler, scopeOf: (req: FhirReques
 
 /**
  * Gives up a failed request's claim so that its retry runs at once. When the database cannot
- * be reached (the usual cause of the failure), the release is tried again in the background
- * until it succeeds or the lease has run out anyway.
+ * be reached (the usual cause of the failure), the release is tried in the background, again
+ * and again until it succeeds or the lease has run out anyway, so that the 503 does not wait
+ * for a connection a second time.
  */
-async function releaseSoon(ctx: FhirContext, scope: string, key: string, token: string): Promise<void> {
+async function releaseSoon(ctx: FhirContext, scope: string, key: string, token: string, databaseUnavailable: boolean): Promise<void> {
   const giveUpAt = Date.now() + CLAIM_LEASE_MS;
   const attempt = (): Promise<void> =>
     releaseIdempotencyKey(ctx.db, scope, key, token).catch(() => {
       if (Date.now() >= giveUpAt) return;
       setTimeout(() => void attempt(), 500).unref();
     });
-  await attempt();
+  if (databaseUnavailable) void attempt();
+  else await attempt();
 }
