@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, Config } from '../../src/config/config';
@@ -43,11 +43,15 @@ export interface TestServerOptions {
   databaseUrl?: string;
 }
 
+let serverSerial = 0;
+
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
-  // A DATA_DIR of its own (the audit spool writes there during database outages), removed on close.
-  const dataDir = opts.env?.DATA_DIR ? undefined : mkdtempSync(path.join(tmpdir(), 'nhis-data-'));
+  // A DATA_DIR of its own (the audit spool writes there during database outages), made only when
+  // something is written there, removed on close.
+  const dataDir = opts.env?.DATA_DIR ? undefined : path.join(tmpdir(), `nhis-test-data-${process.pid}-${++serverSerial}`);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...opts.env };
   const databaseUrl = opts.databaseUrl ?? database?.url;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
