@@ -73,7 +73,7 @@ async function viaServer(server: Server, keys: DevelopmentKeys, role: ClientRole
   let res = await requestToken(server, keys, id, ROLE_DEFAULT_SCOPES[role]);
   if (res.status === 401 && organization !== DEV_DEFAULT_ORGANIZATION) {
     // Unknown dev client for this organization: register it as the dev registry admin would.
-    const admin = (await (await requestToken(server, keys, developmentClientId('registry-admin'), ROLE_DEFAULT_SCOPES['registry-admin'])).json()) as { access_token?: string };
+    const admin = (await (await requestToken(server, keys, developmentClientId('operator'), ROLE_DEFAULT_SCOPES.operator)).json()) as { access_token?: string };
     if (!admin.access_token) throw new Error('The running server does not know the development clients; restart it once (it registers them at start)');
     const created = await fetch(`${server.url}/admin/clients`, {
       method: 'POST',
@@ -91,7 +91,7 @@ async function viaServer(server: Server, keys: DevelopmentKeys, role: ClientRole
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { role: { type: 'string' }, organization: { type: 'string' }, patient: { type: 'string' } } });
   const role = values.role ?? (values.patient ? 'patient' : undefined);
-  if (!isRole(role)) throw new Error('usage: npm run token -- --role <hospital|prescriber|pharmacy|laboratory|registry-admin|analyst|auditor|patient> [--organization <code>] [--patient <national-id>]');
+  if (!isRole(role)) throw new Error('usage: npm run token -- --role <hospital|prescriber|pharmacy|laboratory|registry-admin|analyst|auditor|operator|patient> [--organization <code>] [--patient <national-id>]');
   const config = loadConfig();
   if (!config.developmentCredentials) throw new Error('npm run token is for development; it is off with NODE_ENV=production or DEVELOPMENT_CREDENTIALS=off');
   const keys = await ensureDevelopmentKeys(config);

@@ -17,6 +17,8 @@ import { FHIR_ROUTES } from './fhir/routes';
 import { SERVER_SCOPE } from './store/access/access-scope';
 import { keepAuditPartitions } from './store/audit/audit-partitions';
 import { createAuditTrail } from './store/audit/audit-trail';
+import { createSpoolTrail } from './store/audit/audit-spool-trail';
+import { auditSpoolDir } from './repository/audit-spool';
 import { matchResourceIds } from './store/search/search-resources';
 import type { ResourceValidator } from './store/write/write-hooks';
 import { createAdminRouter } from './auth/admin-router';
@@ -34,6 +36,8 @@ import { healthRoutes } from './http/health';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { requestId } from './http/request-id';
+import { requestDeadline } from './http/request-deadline';
+import { refuseWhenShuttingDown } from './http/shutdown-gate';
 import { sendJson } from './http/send';
 import { ping, type Db } from './repository/db';
 import { mapDriverError } from './store/errors';
@@ -64,6 +68,9 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
     const hasErrors = issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
     return hasErrors ? issues : [...issues, ...checkNationalIdentifiers(resource, schemes, opts.pathPrefix)];
   };
+  // Refusals while PostgreSQL is out of reach are spooled to local disk (PGlite runs in the process: no need).
+  const spool = config.databaseUrl && config.dataDir ? createSpoolTrail({ db, logger, dir: auditSpoolDir(config.dataDir, config.databaseUrl) }) : undefined;
+  spool?.startMoving();
   const ctx: FhirContext = {
     db,
     config,
@@ -82,15 +89,20 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
           ]),
       createPrescriptionGuard(),
     ],
-    audit: createAuditTrail({ db, ids, readCommit: config.auditReadCommit }),
+    audit: createAuditTrail({ db, ids, readCommit: config.auditReadCommit, spool }),
   };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Which X-Forwarded-For hops name the client (audit trail, refused-authentication limit per address).
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  // Once shutdown begins: refused unprocessed, Connection: close (keep-alive clients go elsewhere).
+  app.use(refuseWhenShuttingDown(deps.isShuttingDown ?? (() => false)));
   app.use(requestId);
   app.use(accessLog(logger));
+  app.use(requestDeadline(config.requestTimeoutMs, logger));
   app.use(securityHeaders);
   app.use(cors(config.corsOrigins));
   app.use(healthRoutes(() => ping(db), deps.isShuttingDown ?? (() => false)));
@@ -136,7 +148,8 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
   });
 
   // Default deny: nothing below is reachable without a verified access token.
-  app.use(authenticate(auth, ctx, config));
+  const authGate = authenticate(auth, ctx, config);
+  app.use(authGate);
   const fhir = express.Router();
   mountFhirRoutes(fhir, FHIR_ROUTES, ctx);
   // A known path with another method is 405 with the methods it does allow.
@@ -160,9 +173,11 @@ export function createApp(deps: AppDeps): { app: Express; ctx: FhirContext; stop
     app,
     ctx,
     stopBackground: async () => {
+      await authGate.flushAudit();
       await bundleWorker.stop();
       await prescriptionExpiry.stop();
       await auditPartitions.stop();
+      await spool?.stop();
     },
   };
 }

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig } from './config/config';
+import { checkServerConfig, ConfigError, loadConfig } from './config/config';
 import { openDatabase } from './repository/db';
 import { migrateToLatest } from './repository/migrate';
 import { ensureDevelopmentClients } from './auth/development-credentials';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    checkServerConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -46,14 +47,26 @@ async function main(): Promise<void> {
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.once('listening', (_worker, address) => announce(config, address.port, logger));
     let stopping = false;
+    const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
     cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
+      if (stopping) {
+        if (alive().length === 0) process.exit(0);
+        return;
+      }
       logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; replacing it');
       cluster.fork();
     });
     const stop = (): void => {
+      if (stopping) return;
       stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      for (const w of alive()) w?.process.kill('SIGTERM');
+      // Workers end within the grace period; one that does not (stuck) is not waited for.
+      setTimeout(() => {
+        const stuck = alive();
+        logger.error({ workers: stuck.map((w) => w?.process.pid) }, 'workers still running after the grace period; killing them');
+        for (const w of stuck) w?.process.kill('SIGKILL');
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 3000).unref();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -67,6 +80,10 @@ async function main(): Promise<void> {
   logger.info({ url: running.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, pid: process.pid }, 'OpenNHIS listening');
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown did not finish within the grace period; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 3000).unref();
     running.close().then(
       () => process.exit(0),
       (err) => {

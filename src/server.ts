@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
-import type { Config } from './config/config';
+import { answerClientError } from './http/client-error';
+import { trackRequests } from './http/shutdown-gate';
+import { checkServerConfig, type Config } from './config/config';
 import { databaseOptionsOf, openDatabase, type Db } from './repository/db';
 import { ensureDevelopmentClients } from './auth/development-credentials';
 import { migrateToLatest } from './repository/migrate';
@@ -42,8 +44,21 @@ export interface StartOptions {
 /** Opens the database, migrates, and listens. Used by main.ts and by the tests. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, logger } = opts;
-  const handle = await openDatabase(databaseOptionsOf(config, logger));
-  if (opts.migrate !== false) await migrateToLatest(handle.db);
+  checkServerConfig(config);
+  if (!config.keyEncryptionKey) logger.warn('KEY_ENCRYPTION_KEY is not set: private signing keys are stored unsealed (refused when NODE_ENV=production)');
+  // Requests run under per-statement bounds (statement_timeout, lock_timeout); migrations may
+  // legitimately run longer, so on PostgreSQL they use a connection of their own without them.
+  const options = databaseOptionsOf(config, logger);
+  if (opts.migrate !== false && config.databaseUrl) {
+    const migrator = await openDatabase({ ...options, poolSize: 1 });
+    try {
+      await migrateToLatest(migrator.db);
+    } finally {
+      await migrator.close();
+    }
+  }
+  const handle = await openDatabase({ ...options, statementTimeoutMs: config.dbStatementTimeoutMs, lockTimeoutMs: config.dbLockTimeoutMs });
+  if (opts.migrate !== false && !config.databaseUrl) await migrateToLatest(handle.db);
   // Local use: a development client per role and its key files in DATA_DIR (never in production).
   if (opts.developmentClients && config.developmentCredentials) await ensureDevelopmentClients(handle.db, config, opts.clock ?? { now: () => new Date() });
   if (opts.warmValidation !== 'after-listen') warmValidation();
@@ -54,6 +69,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  const gate = trackRequests(server);
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
@@ -73,23 +90,38 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const demoStarted = warming ? warming.then(startDemo) : Promise.resolve(startDemo());
 
   let closing: Promise<void> | undefined;
+  /**
+   * Graceful shutdown within SHUTDOWN_TIMEOUT_MS: no new connections; answers say
+   * `Connection: close` and requests arriving on kept-alive connections are refused
+   * unprocessed (./http/shutdown-gate.ts, the app's first middleware); running requests
+   * finish. Shortly before the grace period ends, the database sessions of requests still
+   * running are ended, so that their uncommitted work rolls back and they answer 503; only
+   * then are the remaining connections closed. A connection is never cut while the write of
+   * its request may have committed and its answer is on its way.
+   */
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // Time left at the end for running requests to answer once their sessions are ended.
+      const answerMs = Math.min(1000, config.shutdownTimeoutMs / 4);
       shuttingDown = true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.closeAllConnections();
-          resolve();
-        }, config.shutdownTimeoutMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      gate.begin();
+      server.close();
+      server.closeIdleConnections();
+      if (!(await gate.drained(deadline - answerMs))) {
+        const ended = await handle.terminateActive();
+        logger.warn({ running: gate.inFlight, sessionsEnded: ended }, 'grace period ending: requests still running are rolled back');
+        await gate.drained(deadline);
+      }
+      server.closeAllConnections();
       await demoStarted;
       await demo?.stop();
-      await stopBackground();
+      // Background work (an async Bundle job, say) is not waited for past the grace period (or a
+      // last second for the audit flushes, if requests used it up): its sessions are ended (it
+      // rolls back; the job's lease lets another process take it up).
+      const backgroundMs = Math.max(1000, deadline - Date.now());
+      const stopped = await Promise.race([stopBackground().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), backgroundMs).unref())]);
+      if (!stopped) await handle.terminateActive();
       await handle.close();
     })());
   return { server, url, db: handle.db, demoSeed: opts.demoSeed ? demoStarted.then(() => demo?.done) : undefined, close };

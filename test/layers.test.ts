@@ -38,6 +38,7 @@ const STORE_PRIVATE = new Set([
   'repository/identity-resources',
   'repository/audit-events',
   'repository/audit-partitions',
+  'repository/audit-spool',
 ]);
 
 function sourceFiles(dir: string): string[] {

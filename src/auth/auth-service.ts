@@ -111,7 +111,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   // Development clients (`npm run token`) get longer tokens, never in production (developmentCredentials is off there).
   const developmentTtl = config.developmentCredentials ? Math.min(config.developmentTokenTtlSeconds, MAX_DEVELOPMENT_TOKEN_TTL_SECONDS) : undefined;
   const maxTokenTtlSeconds = Math.max(MAX_TOKEN_TTL_SECONDS, developmentTtl ?? 0);
-  const keys = createSigningKeyStore({ db, clock, alg: config.tokenSigningAlg, rotationSeconds: config.signingKeyRotationSeconds, maxTokenTtlSeconds });
+  const keys = createSigningKeyStore({
+    db,
+    clock,
+    alg: config.tokenSigningAlg,
+    rotationSeconds: config.signingKeyRotationSeconds,
+    maxTokenTtlSeconds,
+    keyEncryptionKey: config.keyEncryptionKey,
+  });
   const keySetFor = createClientKeySets({ allowInsecureJwksUri: config.developmentCredentials });
   const idpOptions = deps.patientIdp === null ? undefined : (deps.patientIdp ?? patientIdpFromConfig(config));
   const patientIdp: PatientIdpVerifier | undefined = idpOptions ? createPatientIdpVerifier(idpOptions) : undefined;

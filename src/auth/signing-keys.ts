@@ -1,8 +1,9 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import type { Db } from '../repository/db';
-import { deleteSigningKeysBefore, insertSigningKey, listSigningKeysSince, lockSigningKeys, type SigningKeyRecord } from '../repository/keys';
+import { deleteSigningKeysBefore, insertSigningKey, listSigningKeysSince, lockSigningKeys, replacePrivateJwk, type SigningKeyRecord } from '../repository/keys';
 import { inTransaction } from '../repository/transaction';
 import type { Clock } from '../shared/clock';
+import { isSealed, openPrivateJwk, sealPrivateJwk } from './key-sealing';
 
 /** Longest access-token lifetime the config allows; keys stay published at least this long after their last use. */
 export const MAX_TOKEN_TTL_SECONDS = 900;
@@ -38,6 +39,8 @@ export interface SigningKeyStoreOptions {
   rotationSeconds: number;
   /** Longest lifetime of a token signed by these keys (default MAX_TOKEN_TTL_SECONDS): keys stay published that long. */
   maxTokenTtlSeconds?: number;
+  /** Seals private keys at rest (config.keyEncryptionKey); undefined stores them as plain JWK text. */
+  keyEncryptionKey: Buffer | undefined;
 }
 
 /** Stored JWK text parsed back; the row was written by `generateSigningKey`. */
@@ -45,12 +48,14 @@ function asJwk(stored: Record<string, unknown>): JWK {
   return stored as unknown as JWK;
 }
 
-export async function generateSigningKey(alg: SigningAlg, createdAt: Date): Promise<SigningKeyRecord> {
+export async function generateSigningKey(alg: SigningAlg, createdAt: Date, keyEncryptionKey: Buffer | undefined): Promise<SigningKeyRecord> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 3072 });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const meta = { kid, alg, use: 'sig' };
-  return { kid, alg, privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...publicJwk, ...meta }, createdAt };
+  const privateJwk: JWK = { ...(await exportJWK(privateKey)), ...meta };
+  const stored = keyEncryptionKey ? sealPrivateJwk(privateJwk, kid, keyEncryptionKey) : JSON.stringify(privateJwk);
+  return { kid, alg, privateJwk: stored, publicJwk: { ...publicJwk, ...meta }, createdAt };
 }
 
 /**
@@ -60,7 +65,7 @@ export async function generateSigningKey(alg: SigningAlg, createdAt: Date): Prom
  * could have signed has expired, then the row is deleted.
  */
 export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyStore {
-  const { db, clock, alg, rotationSeconds } = opts;
+  const { db, clock, alg, rotationSeconds, keyEncryptionKey } = opts;
   let cache: { loadedAt: number; keys: SigningKeyRecord[] } | undefined;
   let lastMissReload = 0;
   const imported = new Map<string, Promise<KeyLike | Uint8Array>>();
@@ -69,10 +74,21 @@ export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyS
   // Rows are deleted only once no store's tokens can need them: another store over the same table (receipts,
   // a process with development credentials) may publish keys longer than this one.
   const deletableBefore = (now: Date) => new Date(now.getTime() - (rotationSeconds + MAX_DEVELOPMENT_TOKEN_TTL_SECONDS + PUBLISH_MARGIN_SECONDS) * 1000);
-  const isCurrent = (k: SigningKeyRecord, now: Date) => k.alg === alg && now.getTime() - k.createdAt.getTime() < rotationSeconds * 1000;
+  // A key this process cannot open (sealed under another key-encryption key) still verifies, never signs.
+  const canSign = (k: SigningKeyRecord) => !isSealed(k.privateJwk) || openPrivateJwk(k.privateJwk, k.kid, keyEncryptionKey) !== undefined;
+  const isCurrent = (k: SigningKeyRecord, now: Date) => k.alg === alg && now.getTime() - k.createdAt.getTime() < rotationSeconds * 1000 && canSign(k);
 
   async function load(now: Date): Promise<SigningKeyRecord[]> {
     const keys = await listSigningKeysSince(db, publishedSince(now));
+    // Keys written before a key-encryption key was configured are sealed on first sight.
+    if (keyEncryptionKey) {
+      for (const k of keys) {
+        if (isSealed(k.privateJwk)) continue;
+        const sealed = sealPrivateJwk(JSON.parse(k.privateJwk) as JWK, k.kid, keyEncryptionKey);
+        await replacePrivateJwk(db, k.kid, k.privateJwk, sealed);
+        k.privateJwk = sealed;
+      }
+    }
     cache = { loadedAt: now.getTime(), keys };
     return keys;
   }
@@ -87,7 +103,7 @@ export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyS
       await lockSigningKeys(tx);
       const existing = (await listSigningKeysSince(tx, publishedSince(now))).find((k) => isCurrent(k, now));
       if (existing) return existing;
-      const key = await generateSigningKey(alg, now);
+      const key = await generateSigningKey(alg, now, keyEncryptionKey);
       await insertSigningKey(tx, key);
       await deleteSigningKeysBefore(tx, deletableBefore(now));
       return key;
@@ -100,7 +116,9 @@ export function createSigningKeyStore(opts: SigningKeyStoreOptions): SigningKeyS
     const cacheKey = `${half}:${record.kid}`;
     let p = imported.get(cacheKey);
     if (!p) {
-      p = importJWK(asJwk(half === 'private' ? record.privateJwk : record.publicJwk), record.alg);
+      const jwk = half === 'private' ? openPrivateJwk(record.privateJwk, record.kid, keyEncryptionKey) : asJwk(record.publicJwk);
+      if (!jwk) return Promise.reject(new Error(`signing key ${record.kid} cannot be opened with this KEY_ENCRYPTION_KEY`));
+      p = importJWK(jwk, record.alg);
       imported.set(cacheKey, p);
     }
     return p;

@@ -16,6 +16,19 @@ export interface Config {
   dbPoolSize: number;
   /** How long a request waits for a pooled connection before answering 503. */
   dbAcquireTimeoutMs: number;
+  /**
+   * Bounds on every statement of the server's connections (PostgreSQL statement_timeout and
+   * lock_timeout, set when a connection opens; 0 = none): a statement past them fails and the
+   * request answers 503 with Retry-After. DB_STATEMENT_TIMEOUT_MS, DB_LOCK_TIMEOUT_MS.
+   */
+  dbStatementTimeoutMs: number;
+  dbLockTimeoutMs: number;
+  /**
+   * A read (GET/HEAD, POST _search) not answered after this long is answered 503 with
+   * Retry-After. Writes are not cut short: their outcome is only known when they end, and the
+   * statement and lock bounds end them. REQUEST_TIMEOUT_MS; 0 = none.
+   */
+  requestTimeoutMs: number;
   /** Public base URL used in Location headers and Bundle links. */
   baseUrl?: string;
   shutdownTimeoutMs: number;
@@ -44,12 +57,31 @@ export interface Config {
   /** Requests per client per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /**
+   * Refused authentications per client address per minute before the address is refused (429)
+   * without looking at its tokens, for the rest of the minute; 0 turns it off. AUTH_FAILURE_LIMIT_PER_MINUTE.
+   */
+  authFailureLimitPerMinute: number;
+  /**
+   * express `trust proxy` (TRUST_PROXY): which X-Forwarded-For hops name the client address
+   * (audit trail, AUTH_FAILURE_LIMIT_PER_MINUTE). Unset: the connecting address. A hop count
+   * (`1`) or a comma list of proxy addresses/subnets (`10.0.0.0/8,loopback`).
+   */
+  trustProxy?: number | string;
+  /**
    * `durable` (default): a read is answered only once its AuditEvent is flushed to disk. `fast`: the
    * AuditEvent is committed before the answer but without waiting for the WAL flush; a database
    * crash may lose the read audits of its last fraction of a second. Audits of writes are always
    * in the write's own transaction. AUDIT_READ_COMMIT.
    */
   auditReadCommit: 'durable' | 'fast';
+  /** NODE_ENV=production. */
+  production: boolean;
+  /**
+   * Key-encryption key (32 bytes) sealing the server's private signing keys in the database
+   * (AES-256-GCM, auth/key-sealing.ts). KEY_ENCRYPTION_KEY, as 64 hex digits or base64; required
+   * to start a server when NODE_ENV=production.
+   */
+  keyEncryptionKey?: Buffer;
   /** Opaque operator credential for the client admin API (at least 32 characters). */
   adminBootstrapToken?: string;
   /** Development client and patient-IdP keys in `dataDir` (never when NODE_ENV=production). */
@@ -112,6 +144,25 @@ function parseBytes(raw: string): number | undefined {
   return Math.floor(Number(m[1]) * factor);
 }
 
+/** 32 bytes as 64 hex digits or as base64 (standard or URL-safe); undefined when malformed. */
+function parseKeyEncryptionKey(raw: string): Buffer | undefined {
+  const text = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+function trustProxyOf(raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((x) => x.trim());
+  if (list.some((x) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(x))) {
+    problems.push('TRUST_PROXY must be a hop count or a comma list of addresses, subnets, loopback, linklocal, uniquelocal');
+  }
+  return list.join(',');
+}
+
 /** `auto` follows the registry mode in force: the resolved one, so production's default `strict` enforces the profiles too. */
 function nationalProfilesMode(raw: string | undefined, registryMode: Config['registryMode'], problems: string[]): Config['nationalProfiles'] {
   const value = (raw || 'auto').toLowerCase();
@@ -137,6 +188,16 @@ function registryModeOf(env: NodeJS.ProcessEnv, problems: string[]): Config['reg
   if (raw === 'strict' || raw === 'open' || raw === 'off') return raw;
   problems.push(`REGISTRY_MODE=${JSON.stringify(raw)} must be one of strict, open, off`);
   return 'off';
+}
+
+/**
+ * What a server (not a CLI) needs beyond a valid configuration: in production, a key to seal
+ * its private signing keys with. Called by main.ts before forking workers and by startServer.
+ */
+export function checkServerConfig(config: Config): void {
+  if (config.production && !config.keyEncryptionKey) {
+    throw new ConfigError(['KEY_ENCRYPTION_KEY is required when NODE_ENV=production: it seals the private signing keys in the database (`openssl rand -base64 32`)']);
+  }
 }
 
 /** Reads every setting and reports all bad values at once. */
@@ -197,6 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (auditReadCommit !== 'durable' && auditReadCommit !== 'fast') problems.push('AUDIT_READ_COMMIT must be durable or fast');
 
   const registryMode = registryModeOf(env, problems);
+  const keyEncryptionKey = env.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(env.KEY_ENCRYPTION_KEY) : undefined;
+  if (env.KEY_ENCRYPTION_KEY && !keyEncryptionKey) problems.push('KEY_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
 
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
@@ -208,6 +271,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: int('WORKERS', os.availableParallelism?.() ?? os.cpus().length, 1, 256),
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 1000),
     dbAcquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', 5000, 1, 600000),
+    dbStatementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),
+    dbLockTimeoutMs: int('DB_LOCK_TIMEOUT_MS', 5000, 0, 3600000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 60000, 0, 3600000),
     baseUrl: baseUrl?.replace(/\/$/, ''),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     authIssuer: httpUrl('AUTH_ISSUER'),
@@ -222,7 +288,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     patientIdpNationalIdClaim: env.PATIENT_IDP_NATIONAL_ID_CLAIM || 'national_id',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 0, 1_000_000),
+    authFailureLimitPerMinute: int('AUTH_FAILURE_LIMIT_PER_MINUTE', 100, 0, 1_000_000),
+    trustProxy: trustProxyOf(env.TRUST_PROXY, problems),
     auditReadCommit: auditReadCommit as 'durable' | 'fast',
+    production,
+    keyEncryptionKey,
     adminBootstrapToken,
     developmentCredentials: !production && env.DEVELOPMENT_CREDENTIALS !== 'off',
     bundleMaxEntries: int('BUNDLE_MAX_ENTRIES', 5000, 1, 1000000),

@@ -4,6 +4,7 @@ import type { AuditTrail } from '../store/audit/audit-trail';
 import { auditOutcomeForStatus, type AuditInput } from '../store/audit/audit-input';
 import { patientsOfStored } from '../store/read';
 import { patientsOfResource } from '../store/search/compartment-patients';
+import { isDatabaseUnavailable } from '../store/errors';
 import { isResourceType } from '../shared/resource-types';
 import { accessInteraction } from './access';
 import type { FhirContext } from './context';
@@ -100,6 +101,7 @@ function patientsOfResponse(req: FhirRequest, out: FhirResponse): string[] {
 function noting(trail: AuditTrail, noted: () => void): AuditTrail {
   return {
     record: (input) => trail.record(input),
+    recordRefusal: (input, opts) => trail.recordRefusal(input, opts),
     async recordInTransaction(tx, inputs) {
       noted();
       return trail.recordInTransaction(tx, inputs);
@@ -130,16 +132,19 @@ export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: Fhir
     },
     async afterFailure(err) {
       if (!req.principal) return;
-      const status = isFhirError(err) ? err.status : 500;
+      // Database out of reach (or no pooled connection to be had): the refusal is audited without
+      // waiting for another connection, which would only make the 503 as late again.
+      const databaseUnavailable = isDatabaseUnavailable(err);
+      const status = databaseUnavailable ? 503 : isFhirError(err) ? err.status : 500;
       const input: AuditInput = {
         ...base(),
         id: req.params.id,
-        patientIds: await patientsOfFailure(ctx, req),
+        patientIds: databaseUnavailable ? [...patientsOfRequest(req)].slice(0, 100) : await patientsOfFailure(ctx, req),
         outcome: auditOutcomeForStatus(status),
-        outcomeDescription: isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
+        outcomeDescription: databaseUnavailable ? 'The database is unavailable' : isFhirError(err) ? err.message.slice(0, 500) : 'internal error',
       };
       try {
-        await ctx.audit.record(input);
+        await ctx.audit.recordRefusal(input, { databaseUnavailable });
       } catch (auditErr) {
         ctx.logger.error({ reqId: req.requestId, err: { message: (auditErr as Error).message } }, 'could not record the audit of a failed request');
       }
@@ -147,9 +152,12 @@ export function createRequestAudit(ctx: FhirContext, route: FhirRoute, req: Fhir
   };
 }
 
-/** A refused authentication (no principal): recorded with the client id the token claimed, never trusted. */
-export async function recordRefusedAuthentication(ctx: FhirContext, input: { claimedClientId?: string; reason: string; requestId: string; clientIp?: string }): Promise<void> {
-  await ctx.audit.record({
+/**
+ * A refused authentication (no principal): recorded with the client id the token claimed, never
+ * trusted; spooled to local disk when the database is out of reach.
+ */
+export async function recordRefusedAuthentication(ctx: FhirContext, input: { claimedClientId?: string; reason: string; requestId: string; clientIp?: string; when?: Date; since?: Date }): Promise<void> {
+  await ctx.audit.recordRefusal({
     interaction: 'authenticate',
     claimedClientId: input.claimedClientId,
     patientIds: [],
@@ -157,6 +165,7 @@ export async function recordRefusedAuthentication(ctx: FhirContext, input: { cla
     outcomeDescription: input.reason.slice(0, 300),
     requestId: input.requestId,
     clientIp: input.clientIp,
-    when: ctx.clock.now(),
+    when: input.when ?? ctx.clock.now(),
+    since: input.since,
   });
 }

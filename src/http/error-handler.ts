@@ -6,6 +6,8 @@ import { sendJson } from './send';
 
 /** Errors raised by express' body reader, turned into FHIR errors. */
 function fromBodyReader(err: unknown): FhirError | undefined {
+  // express' router could not decode a path parameter (`/Patient/%E0%A4%A`).
+  if (err instanceof URIError) return FhirError.badRequest('The URL holds a malformed percent-escape');
   const e = err as { type?: string; status?: number; limit?: number };
   if (e?.type === 'entity.too.large') return FhirError.tooLarge(`The request body exceeds the limit of ${e.limit} bytes`);
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return FhirError.unsupportedMediaType('Unsupported body encoding or charset');

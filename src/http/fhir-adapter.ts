@@ -6,6 +6,7 @@ import { accessOptionsOf, authorizeRoute, scopeOf } from '../fhir/access';
 import { createRequestAudit, type RequestAudit } from '../fhir/request-audit';
 import type { FhirRoute } from '../fhir/route-types';
 import { parseJson } from '../shared/json';
+import { decodeBodyText } from './body-text';
 import { sendJson, sendRaw } from './send';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -21,7 +22,7 @@ export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
   query.delete('_format');
   let body: unknown;
   if (METHODS_WITH_BODY.has(req.method) && Buffer.isBuffer(req.body) && req.body.length > 0) {
-    const text = req.body.toString('utf8');
+    const text = decodeBodyText(req.body, req.header('content-type'));
     const contentType = (req.header('content-type') ?? '').toLowerCase();
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       // POST [type]/_search: form parameters join the query.

@@ -23,6 +23,13 @@ const docs = helmet({
   },
 });
 
+/**
+ * Nothing this server answers may be kept by a browser or a shared cache unless its route says
+ * so (the public JWKS and SMART configuration do): answers carry health data, tokens or refusals
+ * about them. The docs page's static files are the exception.
+ */
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
-  (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
+  const isDocs = req.path === '/docs' || req.path.startsWith('/docs/');
+  if (!isDocs) res.setHeader('Cache-Control', 'no-store');
+  (isDocs ? docs : api)(req, res, next);
 }

@@ -11,6 +11,8 @@ import { guarded, inTransaction, type Tx } from './transaction';
 export interface AuditRow {
   id: string;
   recorded: Date;
+  /** Events that stand for many (aggregated refusals): when the first happened; `recorded` is the last. */
+  periodStart?: Date;
   /** `rest` (an interaction) or `login` (an authentication attempt). */
   eventType: 'rest' | 'login';
   /** The restful-interaction code (`read`, `search-type`, `operation`...) or `login`. */
@@ -47,6 +49,7 @@ export interface AuditRow {
 const COLUMNS: [keyof AuditRow, string, string][] = [
   ['id', 'id', 'text'],
   ['recorded', 'recorded', 'timestamptz'],
+  ['periodStart', 'period_start', 'timestamptz'],
   ['eventType', 'event_type', 'text'],
   ['subtype', 'subtype', 'text'],
   ['operation', 'operation', 'text'],
@@ -94,16 +97,21 @@ function toJsonRow(row: AuditRow): Record<string, unknown> {
  * inside `tx` when given (the events commit with the write they record). Alone: `waitForFlush`
  * false commits without waiting for the WAL flush (AUDIT_READ_COMMIT=fast).
  */
-export async function insertAuditRows(executor: Db | Tx, rows: AuditRow[], opts: { waitForFlush: boolean; inTx?: boolean } = { waitForFlush: true }): Promise<void> {
-  if (rows.length === 0) return;
-  const statement = sql`${INSERT_HEAD}${JSON.stringify(rows.map(toJsonRow))}${INSERT_TAIL}`;
+export async function insertAuditRows(
+  executor: Db | Tx,
+  rows: AuditRow[],
+  opts: { waitForFlush: boolean; inTx?: boolean; skipExisting?: boolean } = { waitForFlush: true },
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  // `skipExisting`: rows already stored are left out (a spool moved twice after a crash).
+  const statement = sql`${INSERT_HEAD}${JSON.stringify(rows.map(toJsonRow))}${INSERT_TAIL}${opts.skipExisting ? sql` where not exists (select 1 from audit_event a where a.id = x.id)` : sql``}`;
   if (opts.inTx || opts.waitForFlush) {
-    await guarded(() => statement.execute(executor));
-    return;
+    const result = await guarded(() => statement.execute(executor));
+    return Number(result.numAffectedRows ?? 0);
   }
-  await inTransaction(executor as Db, async (tx) => {
+  return inTransaction(executor as Db, async (tx) => {
     await sql`set local synchronous_commit = off`.execute(tx);
-    await statement.execute(tx);
+    return Number((await statement.execute(tx)).numAffectedRows ?? 0);
   });
 }
 
@@ -184,6 +192,7 @@ function whereSql(conditions: AuditCondition[]): RawBuilder<unknown> {
 interface DbAuditRow {
   id: string;
   recorded: Date | string;
+  period_start: Date | string | null;
   event_type: string;
   subtype: string;
   operation: string | null;
@@ -220,6 +229,7 @@ function fromDb(r: DbAuditRow): AuditRow {
   return {
     id: r.id,
     recorded: r.recorded instanceof Date ? r.recorded : new Date(r.recorded),
+    periodStart: r.period_start === null ? undefined : r.period_start instanceof Date ? r.period_start : new Date(r.period_start),
     eventType: r.event_type === 'login' ? 'login' : 'rest',
     subtype: r.subtype,
     operation: u(r.operation),

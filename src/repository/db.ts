@@ -1,5 +1,5 @@
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
-import { Pool } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './schema';
 
@@ -11,6 +11,13 @@ export interface DbOptions {
   dataDir?: string;
   poolSize?: number;
   acquireTimeoutMs?: number;
+  /**
+   * PostgreSQL statement_timeout / lock_timeout of every connection (ms, 0 = none), sent in the
+   * connection's start-up packet (no round trip). The server sets them; scripts and migrations
+   * (which may run long on purpose) leave them unset.
+   */
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -31,6 +38,12 @@ export function databaseOptionsOf(
 export interface DbHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /**
+   * Ends the database sessions of connections checked out of the pool right now (shutdown, at
+   * the end of the grace period): their uncommitted transactions roll back, and the requests
+   * using them fail with a 503 instead of being cut off mid-answer. Returns how many.
+   */
+  terminateActive(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,6 +55,8 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5000,
       idleTimeoutMillis: 30000,
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      ...(opts.lockTimeoutMs ? { lock_timeout: opts.lockTimeoutMs } : {}),
     });
     // Without a listener node-postgres crashes the process when an idle client
     // loses its server (e.g. PostgreSQL restarts); the pool replaces the client.
@@ -51,14 +66,35 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
     pool.on('connect', (client) => {
       client.on('error', (err) => opts.logger?.warn({ err: { message: err.message } }, 'database connection lost'));
     });
+    const checkedOut = new Set<PoolClient>();
+    pool.on('acquire', (client) => checkedOut.add(client));
+    pool.on('release', (_err, client) => checkedOut.delete(client));
+    pool.on('remove', (client) => checkedOut.delete(client));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const terminateActive = async (): Promise<number> => {
+      const pids = [...checkedOut].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
+      if (pids.length === 0) return 0;
+      // A connection of its own: the pool may have none to spare.
+      const admin = new Client({ connectionString: opts.databaseUrl, connectionTimeoutMillis: 2000 });
+      admin.on('error', () => undefined);
+      try {
+        await admin.connect();
+        await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
+      } catch (err) {
+        opts.logger?.warn({ err: { message: (err as Error).message } }, 'could not end the database sessions of running requests');
+        return 0;
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+      return pids.length;
+    };
+    return { db, kind: 'postgres', terminateActive, close: () => db.destroy() };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', terminateActive: async () => 0, close: () => db.destroy() };
 }
 
 export async function ping(db: Db): Promise<void> {

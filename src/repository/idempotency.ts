@@ -6,8 +6,9 @@ import { guarded } from './transaction';
 /**
  * Stored answers to requests sent with an `Idempotency-Key`. The primary key
  * (scope, key) is the only synchronisation: whichever process inserts the row
- * owns the request; everyone else reads the row. A claim whose owner died is
- * taken over after its lease; an expired row is reused.
+ * owns the request; everyone else reads the row. The owner renews a short lease while
+ * it works, so a claim whose owner died (process or database crash) is taken over soon
+ * after; an expired row is reused.
  */
 export interface IdempotencyRow {
   scope: string;
@@ -56,6 +57,15 @@ const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v))
 
 /** Claims the key; returns the row as it stands afterwards (ours if `claimToken` matches). */
 export async function claimIdempotencyKey(db: Executor, c: ClaimInput): Promise<IdempotencyRow> {
+  // The row can be released (deleted) between the upsert that found it and the read: then claim again.
+  for (let attempt = 1; ; attempt++) {
+    const row = await tryClaim(db, c);
+    if (row) return row;
+    if (attempt === 3) throw new Error(`idempotency key ${c.scope} ${c.key} vanished while claiming it`);
+  }
+}
+
+async function tryClaim(db: Executor, c: ClaimInput): Promise<IdempotencyRow | undefined> {
   return guarded(async () => {
     const { rows } = await sql<RawRow>`
       insert into idempotency_key (scope, key, request_hash, claim_token, lease_until, created_at, expires_at)
@@ -68,9 +78,7 @@ export async function claimIdempotencyKey(db: Executor, c: ClaimInput): Promise<
              and idempotency_key.request_hash = excluded.request_hash)
       returning *`.execute(db);
     if (rows[0]) return toRow(rows[0]);
-    const current = await readIdempotencyKey(db, c.scope, c.key);
-    if (!current) throw new Error(`idempotency key ${c.scope} ${c.key} vanished while claiming it`);
-    return current;
+    return readIdempotencyKey(db, c.scope, c.key);
   });
 }
 
@@ -91,6 +99,20 @@ export async function completeIdempotencyKey(db: Executor, scope: string, key: s
     where scope = ${scope} and key = ${key} and claim_token = ${claimToken} and status is null
     returning key`.execute(db);
   return rows.length === 1;
+}
+
+/**
+ * Extends the lease of an unanswered claim that is still ours (the owner is alive and working);
+ * false when it is not ours any more.
+ */
+export async function renewIdempotencyKey(db: Executor, scope: string, key: string, claimToken: string, leaseUntil: Date): Promise<boolean> {
+  return guarded(async () => {
+    const { rows } = await sql<{ key: string }>`
+      update idempotency_key set lease_until = ${leaseUntil}
+      where scope = ${scope} and key = ${key} and claim_token = ${claimToken} and status is null
+      returning key`.execute(db);
+    return rows.length === 1;
+  });
 }
 
 /** Gives up an unanswered claim (e.g. after a 5xx) so a retry runs afresh. */

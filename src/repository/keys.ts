@@ -2,7 +2,10 @@ import { sql } from 'kysely';
 import type { Db } from './db';
 import type { Tx } from './transaction';
 
-/** A signing key of this server; the private half never leaves the database and the process. */
+/**
+ * A signing key of this server; the private half never leaves the database and the process,
+ * and is sealed under the key-encryption key when one is configured (auth/key-sealing.ts).
+ */
 export interface AuthSigningKeyRow {
   kid: string;
   alg: string;
@@ -29,7 +32,8 @@ const on = (db: Executor) => db.withTables<KeyTables>();
 export interface SigningKeyRecord {
   kid: string;
   alg: string;
-  privateJwk: Record<string, unknown>;
+  /** As stored: the sealed key, or (without a key-encryption key) the JWK's JSON text. */
+  privateJwk: string;
   publicJwk: Record<string, unknown>;
   createdAt: Date;
 }
@@ -38,7 +42,7 @@ function toRecord(row: AuthSigningKeyRow): SigningKeyRecord {
   return {
     kid: row.kid,
     alg: row.alg,
-    privateJwk: JSON.parse(row.private_jwk) as Record<string, unknown>,
+    privateJwk: row.private_jwk,
     publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
     createdAt: new Date(row.created_at),
   };
@@ -56,11 +60,16 @@ export async function insertSigningKey(db: Executor, key: SigningKeyRecord): Pro
     .values({
       kid: key.kid,
       alg: key.alg,
-      private_jwk: JSON.stringify(key.privateJwk),
+      private_jwk: key.privateJwk,
       public_jwk: JSON.stringify(key.publicJwk),
       created_at: key.createdAt,
     })
     .execute();
+}
+
+/** Replaces a stored private key by its sealed form, if it is still as it was read. */
+export async function replacePrivateJwk(db: Executor, kid: string, from: string, to: string): Promise<void> {
+  await on(db).updateTable('auth_signing_key').set({ private_jwk: to }).where('kid', '=', kid).where('private_jwk', '=', from).execute();
 }
 
 /** Removes keys that can no longer have signed a live token. */

@@ -48,20 +48,36 @@ export function depthExceededAt(text: string, limit = MAX_JSON_DEPTH): number {
  * parser is needed. Numbers inside strings (`"09:10:00"`) are not numbers.
  * On malformed text the answer only decides which parser reports the error.
  */
-function scanJson(text: string, limit: number): { tooDeepAt: number; lossless: boolean } {
+function scanJson(text: string, limit: number): { tooDeepAt: number; lossless: boolean; unpairedSurrogateAt: number } {
   let depth = 0;
   let lossless = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
+      // A string's UTF-16 code units, raw or escaped (\uXXXX), must pair their surrogates:
+      // a lone one is not Unicode text and cannot be stored or served as UTF-8.
+      let highAt = -1;
       for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i++;
-        else if (d === 34) break;
+        let d = text.charCodeAt(i);
+        const at = i;
+        if (d === 92 /* \ */) {
+          if (text.charCodeAt(i + 1) === 117 /* u */) {
+            d = parseInt(text.slice(i + 2, i + 6), 16);
+            i += 5;
+          } else {
+            i++;
+            d = 0;
+          }
+        } else if (d === 34) break;
+        const surrogate = d >= 0xd800 && d <= 0xdfff;
+        if (highAt >= 0 && !(surrogate && d >= 0xdc00)) return { tooDeepAt: -1, lossless, unpairedSurrogateAt: highAt };
+        if (surrogate && d >= 0xdc00 && highAt < 0) return { tooDeepAt: -1, lossless, unpairedSurrogateAt: at };
+        highAt = surrogate && d < 0xdc00 ? at : -1;
       }
+      if (highAt >= 0) return { tooDeepAt: -1, lossless, unpairedSurrogateAt: highAt };
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > limit) return { tooDeepAt: i, lossless };
+      if (++depth > limit) return { tooDeepAt: i, lossless, unpairedSurrogateAt: -1 };
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
     else if (!lossless && (c === 45 /* - */ || (c >= 48 && c <= 57))) {
       const start = i;
@@ -80,7 +96,7 @@ function scanJson(text: string, limit: number): { tooDeepAt: number; lossless: b
       }
     }
   }
-  return { tooDeepAt: -1, lossless };
+  return { tooDeepAt: -1, lossless, unpairedSurrogateAt: -1 };
 }
 
 /** `0-9 . e E + -`: the characters of a JSON number token. */
@@ -94,6 +110,10 @@ export function parseJson(text: string): unknown {
   if (tooDeep >= 0) {
     const where = position(text, tooDeep);
     throw FhirError.badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${where.line}, column ${where.column}`, { code: 'NHIS-1001' });
+  }
+  if (scan.unpairedSurrogateAt >= 0) {
+    const where = position(text, scan.unpairedSurrogateAt);
+    throw FhirError.badRequest(`Malformed JSON at line ${where.line}, column ${where.column}: an unpaired UTF-16 surrogate is not Unicode text`, { code: 'NHIS-1001' });
   }
   try {
     return scan.lossless ? losslessParse(text, null, parseNumber) : JSON.parse(text);

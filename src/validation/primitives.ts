@@ -21,7 +21,8 @@ const PATTERNS: Record<string, RegExp> = {
   date: /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/,
   dateTime:
     /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/,
-  id: /^[A-Za-z0-9\-.]{1,64}$/,
+  // Dots alone are path segments (`Observation/..`), not ids: see shared/ids.ts.
+  id: /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/,
   instant:
     /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/,
   oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
@@ -90,17 +91,67 @@ function integerCheck(type: string, min: number): PrimitiveCheck {
   };
 }
 
+/**
+ * PostgreSQL's `numeric` (where the search index keeps decimals) holds at most 131,072 digits
+ * before the decimal point and 16,383 after it. A decimal beyond that is refused here, with its
+ * element path, rather than by the database as a 500 after the rest of the write ran.
+ */
+const NUMERIC_MAX_INTEGER_DIGITS = 131072;
+const NUMERIC_MAX_SCALE = 16383;
+
+/** Whether a JSON number's text fits PostgreSQL `numeric`; `text` matches DECIMAL_TEXT. */
+export function fitsPostgresNumeric(text: string): boolean {
+  const m = /^-?([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
+  if (!m) return false;
+  const intPart = m[1];
+  const fraction = m[2] ?? '';
+  // An exponent beyond ±1e9 is out of range whatever the digits (and would lose precision as a JS number).
+  if (m[3] !== undefined && m[3].replace(/^[+-]?0*/, '').length > 9) return false;
+  const exponent = m[3] === undefined ? 0 : Number(m[3]);
+  if (fraction.length - exponent > NUMERIC_MAX_SCALE) return false;
+  const digits = intPart + fraction;
+  const leadingZeros = digits.length - digits.replace(/^0+/, '').length;
+  if (leadingZeros === digits.length) return true; // zero
+  return intPart.length + exponent - leadingZeros <= NUMERIC_MAX_INTEGER_DIGITS;
+}
+
 const decimalCheck: PrimitiveCheck = (v) => {
   if (typeof v === 'number') {
+    // Every finite JS number fits PostgreSQL numeric.
     return Number.isFinite(v) ? undefined : { kind: 'primitiveFormat', message: `${v} is not a valid decimal` };
   }
   if (isLosslessNumber(v)) {
-    return DECIMAL_TEXT.test(v.value) ? undefined : { kind: 'primitiveFormat', message: `${v.value} is not a valid decimal` };
+    if (!DECIMAL_TEXT.test(v.value)) return { kind: 'primitiveFormat', message: `${abbreviate(v.value)} is not a valid decimal` };
+    if (!fitsPostgresNumeric(v.value)) {
+      return {
+        kind: 'primitiveFormat',
+        message: `${abbreviate(v.value)} is out of the supported decimal range (at most ${NUMERIC_MAX_INTEGER_DIGITS} digits before the decimal point and ${NUMERIC_MAX_SCALE} after it)`,
+      };
+    }
+    return undefined;
   }
   return wrongType('a JSON number (decimal)', v);
 };
 
 const booleanCheck: PrimitiveCheck = (v) => (typeof v === 'boolean' ? undefined : wrongType('a JSON boolean', v));
+
+/**
+ * `Reference.reference`: a string whose path does not climb (`../Patient/x`, `Patient/./x`):
+ * resolved against the server's base such a reference points somewhere other than it says.
+ */
+export const REFERENCE_STRING = 'Reference.reference';
+const referenceCheck: PrimitiveCheck = (v) => {
+  const problem = checkString(v, 'string');
+  if (problem) return problem;
+  const path = (v as string).split(/[?#]/, 1)[0];
+  for (const segment of path.split('/')) {
+    const decoded = segment.replace(/%2e/gi, '.');
+    if (decoded === '.' || decoded === '..') {
+      return { kind: 'primitiveFormat', message: `${JSON.stringify(abbreviate(v as string))} is not a valid reference: '.' and '..' path segments are not allowed` };
+    }
+  }
+  return undefined;
+};
 
 const CHECKS = new Map<string, PrimitiveCheck>();
 
@@ -123,6 +174,9 @@ export function primitiveCheck(type: string): PrimitiveCheck {
         break;
       case 'positiveInt':
         check = integerCheck(type, 1);
+        break;
+      case REFERENCE_STRING:
+        check = referenceCheck;
         break;
       default:
         check = stringCheck(type);

@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 
 import { isLosslessNumber } from 'lossless-json';
 import type { ValidationCode } from './codes';
 import { loadDefinitions, type ElementModel, type TypeModel } from './definitions';
-import { primitiveCheck } from './primitives';
+import { primitiveCheck, REFERENCE_STRING } from './primitives';
 
 /**
  * Structural validation: one JSON schema per resource, datatype and backbone
@@ -148,7 +148,7 @@ function refTo(key: string): SchemaObject {
   return { $ref: URN + key };
 }
 
-function elementProperties(el: ElementModel, properties: Record<string, SchemaObject>): void {
+function elementProperties(el: ElementModel, properties: Record<string, SchemaObject>, modelKey: string): void {
   const arrayOf = (items: SchemaObject): SchemaObject => {
     const s: SchemaObject = { type: 'array', minItems: Math.max(1, el.min), items };
     if (Number.isFinite(el.max)) s.maxItems = el.max;
@@ -157,12 +157,13 @@ function elementProperties(el: ElementModel, properties: Record<string, SchemaOb
   for (const v of el.variants) {
     let item: SchemaObject;
     switch (v.kind) {
-      case 'primitive':
-        properties[v.jsonName] = el.isArray
-          ? arrayOf({ fhirPrimitive: { type: v.type, nullable: true } })
-          : { fhirPrimitive: { type: v.type, nullable: false } };
+      case 'primitive': {
+        // Reference.reference gets its own check (no climbing paths); other strings their type's.
+        const type = modelKey === 'Reference' && el.name === 'reference' ? REFERENCE_STRING : v.type;
+        properties[v.jsonName] = el.isArray ? arrayOf({ fhirPrimitive: { type, nullable: true } }) : { fhirPrimitive: { type, nullable: false } };
         properties['_' + v.jsonName] = el.isArray ? arrayOf(refTo('Element?')) : refTo('Element');
         continue;
+      }
       case 'resource':
         item = { fhirResource: true };
         break;
@@ -179,7 +180,7 @@ function modelSchema(model: TypeModel, id: string, nullable: boolean): SchemaObj
   const choices: ObjectSchema['choices'] = [];
   if (model.isResource) properties.resourceType = { type: 'string' };
   for (const el of model.elements.values()) {
-    elementProperties(el, properties);
+    elementProperties(el, properties, model.key);
     const keys = el.variants.flatMap((v) => (v.kind === 'primitive' ? [v.jsonName, '_' + v.jsonName] : [v.jsonName]));
     if (el.min > 0) required.push({ name: el.isChoice ? `${el.name}[x]` : el.name, keys });
     if (el.isChoice && el.variants.length > 1) {

@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig, Config } from '../../src/config/config';
 import { startServer, RunningServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
@@ -69,6 +72,8 @@ export function trackServer<T extends { close(): Promise<void> }>(starting: Prom
   }));
 }
 
+let serverSerial = 0;
+
 /** A real HTTP server on 127.0.0.1 with a random port, over a fresh database. */
 export function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   return trackServer(startUntrackedTestServer(opts));
@@ -76,7 +81,11 @@ export function startTestServer(opts: TestServerOptions = {}): Promise<TestServe
 
 async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestServer> {
   const database = opts.pglite || opts.databaseUrl ? undefined : await createTestDatabase();
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...opts.env };
+  // A DATA_DIR of its own (the audit spool writes there during database outages), made only when
+  // something is written there, removed on close.
+  const dataDir = opts.env?.DATA_DIR ? undefined : path.join(tmpdir(), `nhis-test-data-${process.pid}-${++serverSerial}`);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...opts.env };
   const databaseUrl = opts.databaseUrl ?? database?.url;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const config = loadConfig(env);
@@ -131,6 +140,7 @@ async function startUntrackedTestServer(opts: TestServerOptions): Promise<TestSe
     close: async () => {
       await running.close();
       await database?.drop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

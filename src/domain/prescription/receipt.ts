@@ -25,7 +25,13 @@ const stores = new WeakMap<object, SigningKeyStore>();
 function signingKeys(ctx: FhirContext): SigningKeyStore {
   let store = stores.get(ctx.db);
   if (!store) {
-    store = createSigningKeyStore({ db: ctx.db, clock: ctx.clock, alg: ctx.config.tokenSigningAlg, rotationSeconds: ctx.config.signingKeyRotationSeconds });
+    store = createSigningKeyStore({
+      db: ctx.db,
+      clock: ctx.clock,
+      alg: ctx.config.tokenSigningAlg,
+      rotationSeconds: ctx.config.signingKeyRotationSeconds,
+      keyEncryptionKey: ctx.config.keyEncryptionKey,
+    });
     stores.set(ctx.db, store);
   }
   return store;

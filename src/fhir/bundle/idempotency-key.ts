@@ -3,15 +3,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FhirError } from '../../errors/fhir-error';
 import { outcomeFromError } from '../../errors/operation-outcome';
-import { mapDriverError } from '../../store/errors';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type Db, type IdempotencyRow } from '../../store/idempotency';
+import { isDatabaseUnavailable, mapDriverError } from '../../store/errors';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, renewIdempotencyKey, type Db, type IdempotencyRow } from '../../store/idempotency';
 import type { Tx } from '../../store/transaction';
 import { stringifyJson } from '../../shared/json';
 import type { FhirContext } from '../context';
 import type { FhirRequest, FhirResponse } from '../request';
 
-/** An unanswered claim older than this is taken to be from a dead process and taken over. */
-const CLAIM_LEASE_MS = 10 * 60_000;
+/**
+ * An unanswered claim whose lease has run out is taken to be from a dead owner (its process or
+ * its database connection died) and is taken over by the next retry. The owner renews the lease
+ * every third of it while its handler runs, so only a dead owner's claim runs out; a retry waits
+ * at most this long after a crash (was 10 minutes, without renewal).
+ */
+const CLAIM_LEASE_MS = 10_000;
+const RENEW_EVERY_MS = CLAIM_LEASE_MS / 3;
 /** How long a retry waits for a concurrent twin before answering 409. */
 const WAIT_FOR_TWIN_MS = 15_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -99,22 +105,48 @@ export function idempotent(handler: IdempotentHandler, scopeOf: (req: FhirReques
     const claim: IdempotencyClaim = {
       complete: (executor, response) => completeIdempotencyKey(executor, scope, key, token, toStored(response)),
     };
+    const release = (cause?: unknown) => releaseSoon(ctx, scope, key, token, isDatabaseUnavailable(cause));
+    const renewal = setInterval(() => {
+      renewIdempotencyKey(ctx.db, scope, key, token, new Date(ctx.clock.now().getTime() + CLAIM_LEASE_MS)).catch((err: Error) =>
+        ctx.logger.debug({ reqId: req.requestId, err: { message: err.message } }, 'could not renew an Idempotency-Key claim'),
+      );
+    }, RENEW_EVERY_MS);
+    renewal.unref();
     let response: FhirResponse;
     try {
       response = await handler(ctx, req, claim);
     } catch (err) {
+      clearInterval(renewal);
       const mapped = mapDriverError(err);
       if (mapped instanceof FhirError && mapped.status < 500) {
         // A client error is the answer to this request: replay it too.
         await claim.complete(ctx.db, { status: mapped.status, headers: mapped.headers, body: outcomeFromError(mapped) }).catch(() => undefined);
       } else {
-        await releaseIdempotencyKey(ctx.db, scope, key, token).catch(() => undefined);
+        await release(err);
       }
       throw err;
     }
+    clearInterval(renewal);
     // No-op when the handler already stored the answer inside its transaction.
     if (response.status < 500) await claim.complete(ctx.db, response);
-    else await releaseIdempotencyKey(ctx.db, scope, key, token);
+    else await release();
     return response;
   };
+}
+
+/**
+ * Gives up a failed request's claim so that its retry runs at once. When the database cannot
+ * be reached (the usual cause of the failure), the release is tried in the background, again
+ * and again until it succeeds or the lease has run out anyway, so that the 503 does not wait
+ * for a connection a second time.
+ */
+async function releaseSoon(ctx: FhirContext, scope: string, key: string, token: string, databaseUnavailable: boolean): Promise<void> {
+  const giveUpAt = Date.now() + CLAIM_LEASE_MS;
+  const attempt = (): Promise<void> =>
+    releaseIdempotencyKey(ctx.db, scope, key, token).catch(() => {
+      if (Date.now() >= giveUpAt) return;
+      setTimeout(() => void attempt(), 500).unref();
+    });
+  if (databaseUnavailable) void attempt();
+  else await attempt();
 }

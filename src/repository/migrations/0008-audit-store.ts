@@ -17,6 +17,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table audit_event (
       id text not null,
       recorded timestamptz not null,
+      period_start timestamptz,
       event_type text not null,
       subtype text not null,
       operation text,

@@ -96,6 +96,7 @@ function eventBody(row: AuditRow): AuditEventJson {
     },
     entity: entities,
   };
+  if (row.periodStart) event.period = { start: row.periodStart.toISOString(), end: row.recorded.toISOString() };
   if (row.outcomeDesc) event.outcomeDesc = row.outcomeDesc;
   if (purpose) event.purposeOfEvent = purpose;
   return event;

@@ -35,6 +35,8 @@ export interface AuditInput {
   requestId: string;
   clientIp?: string;
   when: Date;
+  /** An event standing for many (aggregated refusals): when the first of them happened (`when` is the last). */
+  since?: Date;
 }
 
 export const OUTCOME_CODE: Record<AuditOutcome, 0 | 4 | 8 | 12> = {
@@ -114,6 +116,7 @@ export function toAuditRow(input: AuditInput, id: string): AuditRow {
   return {
     id,
     recorded: input.when,
+    periodStart: input.since,
     eventType: input.interaction === 'authenticate' ? 'login' : 'rest',
     subtype: subtypeOf(input),
     operation: input.operation,

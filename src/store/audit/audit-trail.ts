@@ -1,8 +1,10 @@
 import { insertAuditRows, type AuditRow } from '../../repository/audit-events';
 import type { Db } from '../../repository/db';
+import { isDatabaseUnavailable } from '../../repository/driver-errors';
 import type { Tx } from '../../repository/transaction';
 import type { IdGenerator } from '../../shared/ids';
 import { toAuditRow, type AuditInput } from './audit-input';
+import type { SpoolTrail } from './audit-spool-trail';
 
 /**
  * Where AuditEvents are recorded. A write's events go in the write's own transaction (the change
@@ -17,6 +19,13 @@ export interface AuditTrail {
   recordInTransaction(tx: Tx, inputs: AuditInput[]): Promise<AuditRow[]>;
   /** Records an event on its own, committed (group commit) before this resolves. */
   record(input: AuditInput): Promise<void>;
+  /**
+   * The event of a refused or failed request. A refusal is often caused by the database being out
+   * of reach and must leave a trace all the same: then (when `databaseUnavailable` says so, without
+   * waiting for a connection that would not come, or when the table cannot be written) the event is
+   * flushed to the local audit spool and moved in once the database is back.
+   */
+  recordRefusal(input: AuditInput, opts?: { databaseUnavailable?: boolean }): Promise<void>;
 }
 
 export interface AuditTrailDeps {
@@ -24,6 +33,8 @@ export interface AuditTrailDeps {
   ids: IdGenerator;
   /** `durable`: wait for the WAL flush before answering; `fast`: committed without waiting for it. */
   readCommit: 'durable' | 'fast';
+  /** Local-disk stand-in while PostgreSQL is unreachable (PostgreSQL with a DATA_DIR only). */
+  spool?: SpoolTrail;
 }
 
 interface Pending {
@@ -54,17 +65,28 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     flushing = false;
   }
 
+  function record(input: AuditInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ row: toAuditRow(input, deps.ids.newId()), resolve, reject });
+      if (!flushing) void flush();
+    });
+  }
+
   return {
     async recordInTransaction(tx, inputs) {
       const rows = inputs.map((input) => toAuditRow(input, deps.ids.newId()));
       await insertAuditRows(tx, rows, { waitForFlush: true, inTx: true });
       return rows;
     },
-    record(input) {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ row: toAuditRow(input, deps.ids.newId()), resolve, reject });
-        if (!flushing) void flush();
-      });
+    record,
+    async recordRefusal(input, opts = {}) {
+      if (opts.databaseUnavailable && deps.spool) return deps.spool.record(toAuditRow(input, deps.ids.newId()));
+      try {
+        await record(input);
+      } catch (err) {
+        if (!deps.spool || !isDatabaseUnavailable(err)) throw err;
+        await deps.spool.record(toAuditRow(input, deps.ids.newId()));
+      }
     },
   };
 }

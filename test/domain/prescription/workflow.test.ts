@@ -113,7 +113,7 @@ test('happy path: prescribe → find → accept → close, with a receipt verifi
   expect((await stored('MedicationRequest', p.medicationRequestId)).status).toBe('completed');
 
   const receipt = param(closed.body, 'receipt').valueString;
-  const store = createSigningKeyStore({ db: h.ctx.db, clock: h.ctx.clock, alg: h.ctx.config.tokenSigningAlg, rotationSeconds: h.ctx.config.signingKeyRotationSeconds });
+  const store = createSigningKeyStore({ db: h.ctx.db, clock: h.ctx.clock, alg: h.ctx.config.tokenSigningAlg, rotationSeconds: h.ctx.config.signingKeyRotationSeconds, keyEncryptionKey: h.ctx.config.keyEncryptionKey });
   const { payload, protectedHeader } = await jwtVerify(receipt, createLocalJWKSet(await store.jwks()), { currentDate: h.clock.now() });
   expect(protectedHeader.typ).toBe('prescription-receipt+jwt');
   expect(payload).toMatchObject({ prescriptionNumber: p.number, state: 'completed', quantityDispensed: 30, pharmacy: 'PH001' });
