@@ -17,12 +17,14 @@ export const VALIDATION_CODES = {
   invariant: { nhisCode: 'NHIS-2005', code: 'invariant', title: 'Invariant failed' },
   /** More than one variant of a choice element (`value[x]`). */
   choiceType: { nhisCode: 'NHIS-2006', code: 'structure', title: 'Choice type' },
-  /** A Bundle rule (fullUrl consistency or uniqueness). */
+  /** A Bundle rule (fullUrl form, consistency or uniqueness; link relations). */
   bundleRule: { nhisCode: 'NHIS-2007', code: 'invalid', title: 'Bundle rule' },
   /** The body is not a JSON object, or its resourceType is missing or unknown. */
   notAResource: { nhisCode: 'NHIS-2008', code: 'invalid', title: 'Not a resource' },
   /** A code not in the ValueSet of a required binding of the core specification. */
   binding: { nhisCode: 'NHIS-2009', code: 'code-invalid', title: 'Required binding' },
+  /** An invariant that could not be evaluated on this instance: validation fails closed rather than passing it. */
+  invariantNotEvaluated: { nhisCode: 'NHIS-2010', code: 'invariant', title: 'Invariant could not be evaluated' },
   /** Profile (national StructureDefinition): an element occurs too often or too rarely. */
   profileCardinality: { nhisCode: 'NHIS-2101', code: 'business-rule', title: 'Profile cardinality' },
   /** Profile: a value differs from the profile's fixed[x] value. */

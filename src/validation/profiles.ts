@@ -2,6 +2,7 @@ import type { Issue } from '../errors/fhir-error';
 import { checkBinding } from './bindings';
 import { buildIssue, type ValidationCode } from './codes';
 import { conformanceResourcesOf } from './conformance-resources';
+import { notEvaluatedMessage } from './invariants';
 import { compileProfile, containsPattern, deepEqual, type CompiledProfile, type RuleNode, type StructureDefinitionInput } from './profile-compiler';
 
 /**
@@ -146,7 +147,9 @@ function checkNodeValue(node: RuleNode, value: unknown, expression: string, cx: 
   }
   if (node.targetTypes) checkTarget(node, value, expression, cx);
   for (const c of node.constraints) {
-    if (!c.test(value, cx.env)) report(cx, 'profileConstraint', node, `${c.key}: ${c.human}`, expression);
+    const outcome = c.test(value, cx.env);
+    if (outcome === false) report(cx, 'profileConstraint', node, `${c.key}: ${c.human}`, expression);
+    else if (typeof outcome === 'string') report(cx, 'profileConstraint', node, notEvaluatedMessage(c.key, outcome), expression);
   }
   if (typeof value !== 'object' || Array.isArray(value)) return;
   const obj = value as Record<string, unknown>;
