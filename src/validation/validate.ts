@@ -88,7 +88,9 @@ function validateInto(
     // A type's national profile does not apply to contained resources (they are not registry entries).
     const contained = embedded.instancePath.startsWith('/contained/');
     const at = pointerToExpression(base, embedded.instancePath);
-    validateInto(embedded.resource, undefined, at, root, profiles, byType && !contained, issues);
+    // FHIRPath's %rootResource is the container only for contained resources; a Bundle entry or a
+    // Parameters resource is its own root (ref-1 looks for `#id` in the entry's contained, not the Bundle's).
+    validateInto(embedded.resource, undefined, at, contained ? root : undefined, profiles, byType && !contained, issues);
   }
 }
 
