@@ -25,6 +25,14 @@ export const VALIDATION_CODES = {
   binding: { nhisCode: 'NHIS-2009', code: 'code-invalid', title: 'Required binding' },
   /** An invariant that could not be evaluated on this instance: validation fails closed rather than passing it. */
   invariantNotEvaluated: { nhisCode: 'NHIS-2010', code: 'invariant', title: 'Invariant could not be evaluated' },
+  /** An Attachment whose declared size or hash disagrees with its inline data. */
+  attachment: { nhisCode: 'NHIS-2012', code: 'business-rule', title: 'Attachment size or hash' },
+  /** A known extension used against its definition (value type, context, sub-extensions, modifier flag). */
+  extension: { nhisCode: 'NHIS-2013', code: 'business-rule', title: 'Extension definition' },
+  /** An extension whose definition the server does not know (warning: not checked). */
+  unknownExtension: { nhisCode: 'NHIS-2014', code: 'business-rule', title: 'Unknown extension' },
+  /** A fragment link in the narrative (`href="#id"`) that names nothing in the resource. */
+  narrativeLink: { nhisCode: 'NHIS-2015', code: 'business-rule', title: 'Narrative link does not resolve' },
   /** Profile (national StructureDefinition): an element occurs too often or too rarely. */
   profileCardinality: { nhisCode: 'NHIS-2101', code: 'business-rule', title: 'Profile cardinality' },
   /** Profile: a value differs from the profile's fixed[x] value. */

@@ -6,6 +6,7 @@ import { buildIssue } from './codes';
 import { constraintTriggers } from './constraint-triggers';
 import { compileFast, Unsupported, type ChoiceNames, type FastEnv, type FastEvaluator } from './fast-fhirpath';
 import { loadDefinitions, type Constraint, type ElementModel, type TypeModel, type Variant } from './definitions';
+import { runElementRules, type ElementRuleEnv } from './element-rules';
 import { correctedExpression, nativeConstraint } from './invariant-corrections';
 
 /**
@@ -44,6 +45,9 @@ interface CompiledConstraint {
 
 interface PropertyPlan {
   variant: Variant;
+  /** Element name (without `[x]`) and the model that declares it, for element rules (element-rules.ts). */
+  name: string;
+  ownerKey: string;
   /** Constraints declared on the element (not those of its type). */
   checks: CompiledConstraint[];
   /** Model to walk for complex values. */
@@ -158,9 +162,9 @@ function getPlan(key: string): ModelPlan | undefined {
         }
       }
       const binding = el.binding?.strength === 'required' ? compileBinding(el.binding.valueSet, variant.type) : undefined;
-      plan.properties.set(variant.jsonName, { variant, checks, child, binding });
+      plan.properties.set(variant.jsonName, { variant, name: el.name, ownerKey: model.key, checks, child, binding });
       if (variant.kind === 'primitive') {
-        plan.properties.set('_' + variant.jsonName, { variant, checks: [], child: getPlan('Element') });
+        plan.properties.set('_' + variant.jsonName, { variant, name: el.name, ownerKey: model.key, checks: [], child: getPlan('Element') });
       }
     }
   }
@@ -175,6 +179,8 @@ export function warmInvariants(resourceTypes: Iterable<string>): void {
 interface WalkContext {
   env: Record<string, unknown>;
   issues: Issue[];
+  /** Whether the element rules (extensions, attachments, narrative links) run. */
+  elementRules: boolean;
 }
 
 function runChecks(checks: CompiledConstraint[], node: unknown, expression: string, cx: WalkContext): void {
@@ -290,45 +296,55 @@ function choiceNames(): ChoiceNames {
   return choiceNameCache;
 }
 
-function walk(plan: ModelPlan, node: Record<string, unknown>, expression: string, cx: WalkContext): void {
+/**
+ * `path` is the element path without indices (`Patient.name.family`), `via`
+ * the property the node was reached through (none for the resource itself).
+ */
+function walk(plan: ModelPlan, node: Record<string, unknown>, expression: string, cx: WalkContext, path: string, via: PropertyPlan | undefined): void {
   if (plan.checks.length > 0) runChecks(plan.checks, node, expression, cx);
+  if (cx.elementRules) {
+    const site = via ? { path, type: via.variant.type, parentKey: via.ownerKey, name: via.name, isResource: false } : { path, type: plan.model.key, isResource: true };
+    runElementRules(plan.model.key, node, expression, site, cx.env as unknown as ElementRuleEnv, cx.issues);
+  }
   for (const key in node) {
     const prop = plan.properties.get(key);
     if (!prop || prop.variant.kind === 'resource') continue;
     const value = node[key];
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) visit(prop, value[i], `${expression}.${name}[${i}]`, cx);
+      for (let i = 0; i < value.length; i++) visit(prop, value[i], `${expression}.${name}[${i}]`, cx, path);
     } else {
-      visit(prop, value, `${expression}.${name}`, cx);
+      visit(prop, value, `${expression}.${name}`, cx, path);
     }
   }
 }
 
-function visit(prop: PropertyPlan, value: unknown, expression: string, cx: WalkContext): void {
+function visit(prop: PropertyPlan, value: unknown, expression: string, cx: WalkContext, parentPath: string): void {
   if (value === null || value === undefined) return;
   if (prop.checks.length > 0) runChecks(prop.checks, value, expression, cx);
   if (prop.binding) {
     for (const p of checkBinding(prop.binding, value)) cx.issues.push(buildIssue('binding', p.message, [expression + p.at]));
   }
   if (prop.child && typeof value === 'object' && !Array.isArray(value)) {
-    walk(prop.child, value as Record<string, unknown>, expression, cx);
+    walk(prop.child, value as Record<string, unknown>, expression, cx, `${parentPath}.${prop.name}`, prop);
   }
 }
 
 /**
  * Evaluates the invariants of one resource (not of the resources it embeds,
- * which are validated on their own). `resource` must hold plain numbers.
+ * which are validated on their own), and with `elementRules` the element
+ * rules on the same walk. `resource` must hold plain numbers.
  */
 export function checkInvariants(
   resourceType: string,
   resource: Record<string, unknown>,
   expression: string,
   rootResource: unknown,
+  elementRules = true,
 ): Issue[] {
   const plan = getPlan(resourceType);
   if (!plan) return [];
-  const cx: WalkContext = { env: { resource, rootResource }, issues: [] };
-  walk(plan, resource, expression, cx);
+  const cx: WalkContext = { env: { resource, rootResource }, issues: [], elementRules };
+  walk(plan, resource, expression, cx, resourceType, undefined);
   return cx.issues;
 }

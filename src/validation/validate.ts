@@ -5,6 +5,7 @@ import { checkBundleRules } from './bundle-rules';
 import { buildIssue } from './codes';
 import { loadDefinitions } from './definitions';
 import { childExpression, pointerToExpression } from './expression';
+import { loadExtensionDefinitions } from './extension-definitions';
 import { checkInvariants, warmInvariants } from './invariants';
 import { checkProfiles, loadProfiles, type ProfileMode } from './profiles';
 import { checkStructure, getStructureValidator, type FhirErrorParams } from './schema';
@@ -20,6 +21,12 @@ export interface ValidateOptions {
    * (except contained ones); `off` ignores them.
    */
   profiles?: ProfileMode;
+  /**
+   * `false` leaves out the rule families added for issue 13 (extensions, attachments, narrative
+   * links), so
+   * `bench:validation` can measure their cost in the same run. The server never sets it.
+   */
+  extendedRules?: boolean;
 }
 
 /**
@@ -30,7 +37,9 @@ export interface ValidateOptions {
  */
 export function validateResource(resource: unknown, options: ValidateOptions = {}): Issue[] {
   const issues: Issue[] = [];
-  validateInto(resource, options.expectedType, options.pathPrefix, undefined, options.profiles ?? 'claimed', true, issues);
+  const profiles = options.profiles ?? 'claimed';
+  const run: Run = { profiles, extended: options.extendedRules ?? true, issues };
+  validateInto(resource, options.expectedType, options.pathPrefix, undefined, true, run);
   return issues;
 }
 
@@ -40,21 +49,21 @@ export function warmValidation(): void {
   for (const t of resourceTypes) getStructureValidator(t);
   warmInvariants(resourceTypes);
   loadProfiles();
+  loadExtensionDefinitions();
 }
 
 export function isKnownResourceType(name: string): boolean {
   return loadDefinitions().resourceTypes.has(name);
 }
 
-function validateInto(
-  resource: unknown,
-  expectedType: string | undefined,
-  pathPrefix: string | undefined,
-  rootResource: unknown,
-  profiles: ProfileMode,
-  byType: boolean,
-  issues: Issue[],
-): void {
+interface Run {
+  profiles: ProfileMode;
+  extended: boolean;
+  issues: Issue[];
+}
+
+function validateInto(resource: unknown, expectedType: string | undefined, pathPrefix: string | undefined, rootResource: unknown, byType: boolean, run: Run): void {
+  const { issues, profiles } = run;
   const where = pathPrefix ?? expectedType ?? 'Resource';
   if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
     issues.push(buildIssue('notAResource', 'A resource must be a JSON object', [where]));
@@ -77,7 +86,7 @@ function validateInto(
 
   const data = (structure.sawLossless ? toPlainNumbers(resource) : resource) as Record<string, unknown>;
   const root = rootResource ?? data;
-  for (const issue of checkInvariants(type, data, base, root)) issues.push(issue);
+  for (const issue of checkInvariants(type, data, base, root, run.extended)) issues.push(issue);
   if (type === 'Bundle') {
     for (const issue of checkBundleRules(data, base, isKnownResourceType)) issues.push(issue);
   }
@@ -90,7 +99,7 @@ function validateInto(
     const at = pointerToExpression(base, embedded.instancePath);
     // FHIRPath's %rootResource is the container only for contained resources; a Bundle entry or a
     // Parameters resource is its own root (ref-1 looks for `#id` in the entry's contained, not the Bundle's).
-    validateInto(embedded.resource, undefined, at, contained ? root : undefined, profiles, byType && !contained, issues);
+    validateInto(embedded.resource, undefined, at, contained ? root : undefined, byType && !contained, run);
   }
 }
 
