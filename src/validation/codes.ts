@@ -25,6 +25,8 @@ export const VALIDATION_CODES = {
   binding: { nhisCode: 'NHIS-2009', code: 'code-invalid', title: 'Required binding' },
   /** An invariant that could not be evaluated on this instance: validation fails closed rather than passing it. */
   invariantNotEvaluated: { nhisCode: 'NHIS-2010', code: 'invariant', title: 'Invariant could not be evaluated' },
+  /** In a document or collection Bundle, a reference that does not resolve to one entry (or to no existing version). */
+  bundleReference: { nhisCode: 'NHIS-2011', code: 'business-rule', title: 'Bundle reference does not resolve' },
   /** An Attachment whose declared size or hash disagrees with its inline data. */
   attachment: { nhisCode: 'NHIS-2012', code: 'business-rule', title: 'Attachment size or hash' },
   /** A known extension used against its definition (value type, context, sub-extensions, modifier flag). */

@@ -23,7 +23,7 @@ export interface ValidateOptions {
   profiles?: ProfileMode;
   /**
    * `false` leaves out the rule families added for issue 13 (extensions, attachments, narrative
-   * links), so
+   * links, Bundle fullUrl/link/reference rules), so
    * `bench:validation` can measure their cost in the same run. The server never sets it.
    */
   extendedRules?: boolean;
@@ -88,7 +88,7 @@ function validateInto(resource: unknown, expectedType: string | undefined, pathP
   const root = rootResource ?? data;
   for (const issue of checkInvariants(type, data, base, root, run.extended)) issues.push(issue);
   if (type === 'Bundle') {
-    for (const issue of checkBundleRules(data, base, isKnownResourceType)) issues.push(issue);
+    for (const issue of checkBundleRules(data, base, isKnownResourceType, run.extended)) issues.push(issue);
   }
   if (profiles !== 'off') {
     for (const issue of checkProfiles(data, base, root, { mode: profiles, byType })) issues.push(issue);
