@@ -3,6 +3,7 @@ import { checkBinding } from './bindings';
 import { buildIssue, type ValidationCode } from './codes';
 import { conformanceResourcesOf } from './conformance-resources';
 import { notEvaluatedMessage } from './invariants';
+import { isVitalSignsProfile } from './vital-signs';
 import { compileProfile, containsPattern, deepEqual, type CompiledProfile, type RuleNode, type StructureDefinitionInput } from './profile-compiler';
 
 /**
@@ -78,6 +79,8 @@ export function checkProfiles(resource: Record<string, unknown>, base: string, r
       if (profile) {
         if (profile.type === type) selected.set(url, profile);
         else issues.push(buildIssue('unknownProfile', `Profile ${url} is for ${profile.type}, not ${type}`, [`${base}.meta.profile[${i}]`]));
+      } else if (isVitalSignsProfile(url)) {
+        // A core vital-signs profile: checked by vital-signs.ts.
       } else if (url.startsWith(NATIONAL_PROFILE_BASE)) {
         issues.push(buildIssue('unknownProfile', `Unknown national profile ${url}`, [`${base}.meta.profile[${i}]`]));
       } else {

@@ -9,6 +9,7 @@ import { loadExtensionDefinitions } from './extension-definitions';
 import { checkInvariants, warmInvariants } from './invariants';
 import { checkProfiles, loadProfiles, type ProfileMode } from './profiles';
 import { checkStructure, getStructureValidator, type FhirErrorParams } from './schema';
+import { checkVitalSigns, loadVitalSigns } from './vital-signs';
 
 export interface ValidateOptions {
   /** The resource type the request demands (e.g. from the URL); a mismatch is an issue. */
@@ -23,10 +24,18 @@ export interface ValidateOptions {
   profiles?: ProfileMode;
   /**
    * `false` leaves out the rule families added for issue 13 (extensions, attachments, narrative
-   * links, Bundle fullUrl/link/reference rules), so
+   * links, Bundle fullUrl/link/reference rules, vital signs), so
    * `bench:validation` can measure their cost in the same run. The server never sets it.
    */
   extendedRules?: boolean;
+  /**
+   * Whether an Observation coded with a vital-sign LOINC code is checked against the R4
+   * vital-signs profiles without claiming them (observation.html#vitals makes them mandatory
+   * by code). Default: when `profiles` is `enforce` (production: NATIONAL_PROFILES on, or
+   * auto with REGISTRY_MODE=strict). A claimed vital-signs profile is checked unless
+   * `profiles` is `off`.
+   */
+  vitalSignsByCode?: boolean;
 }
 
 /**
@@ -38,7 +47,7 @@ export interface ValidateOptions {
 export function validateResource(resource: unknown, options: ValidateOptions = {}): Issue[] {
   const issues: Issue[] = [];
   const profiles = options.profiles ?? 'claimed';
-  const run: Run = { profiles, extended: options.extendedRules ?? true, issues };
+  const run: Run = { profiles, extended: options.extendedRules ?? true, vitalSignsByCode: options.vitalSignsByCode ?? profiles === 'enforce', issues };
   validateInto(resource, options.expectedType, options.pathPrefix, undefined, true, run);
   return issues;
 }
@@ -50,6 +59,7 @@ export function warmValidation(): void {
   warmInvariants(resourceTypes);
   loadProfiles();
   loadExtensionDefinitions();
+  loadVitalSigns();
 }
 
 export function isKnownResourceType(name: string): boolean {
@@ -59,6 +69,7 @@ export function isKnownResourceType(name: string): boolean {
 interface Run {
   profiles: ProfileMode;
   extended: boolean;
+  vitalSignsByCode: boolean;
   issues: Issue[];
 }
 
@@ -92,6 +103,10 @@ function validateInto(resource: unknown, expectedType: string | undefined, pathP
   }
   if (profiles !== 'off') {
     for (const issue of checkProfiles(data, base, root, { mode: profiles, byType })) issues.push(issue);
+  }
+  // The core vital-signs profiles follow the profile mode (see vitalSignsByCode).
+  if (run.extended && type === 'Observation' && profiles !== 'off') {
+    issues.push(...checkVitalSigns(data, base, root, run.vitalSignsByCode));
   }
   for (const embedded of structure.embedded) {
     // A type's national profile does not apply to contained resources (they are not registry entries).

@@ -45,6 +45,8 @@ export const KNOWN_INVALID_EXAMPLES: Record<string, string> = {
   'StructureDefinition-Request.json': LOGICAL_MODEL_NO_BASE,
   'DiagnosticReport-example-pgx.json':
     'presentedForm.hash is the hex SHA-1 of the base64 text; Attachment.hash is the base64 SHA-1 of the data (datatypes.html#Attachment)',
+  'Observation-f202.json':
+    'body temperature (LOINC 8310-5) without effective[x]; the vital-signs profiles, mandatory by code in R4, require it (observation.html#vitals)',
   'Bundle-valueset-expansions.json':
     'extension translation on ValueSet.expansion.contains; its R4 contexts are string, code and markdown (it belongs on _display)',
   'Bundle-valuesets.json': CONCEPT_COMMENTS_ON_CODESYSTEM,
