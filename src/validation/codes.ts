@@ -35,6 +35,8 @@ export const VALIDATION_CODES = {
   unknownExtension: { nhisCode: 'NHIS-2014', code: 'business-rule', title: 'Unknown extension' },
   /** A fragment link in the narrative (`href="#id"`) that names nothing in the resource. */
   narrativeLink: { nhisCode: 'NHIS-2015', code: 'business-rule', title: 'Narrative link does not resolve' },
+  /** A SearchParameter or CapabilityStatement inconsistent with the definitions it names. */
+  conformance: { nhisCode: 'NHIS-2016', code: 'business-rule', title: 'SearchParameter / CapabilityStatement consistency' },
   /** Profile (national StructureDefinition): an element occurs too often or too rarely. */
   profileCardinality: { nhisCode: 'NHIS-2101', code: 'business-rule', title: 'Profile cardinality' },
   /** Profile: a value differs from the profile's fixed[x] value. */

@@ -3,6 +3,7 @@ import { isLosslessNumber } from 'lossless-json';
 import type { Issue } from '../errors/fhir-error';
 import { checkBundleRules } from './bundle-rules';
 import { buildIssue } from './codes';
+import { checkCapabilityStatement, checkSearchParameter, loadSearchParameterDefinitions } from './conformance-rules';
 import { loadDefinitions } from './definitions';
 import { childExpression, pointerToExpression } from './expression';
 import { loadExtensionDefinitions } from './extension-definitions';
@@ -24,7 +25,7 @@ export interface ValidateOptions {
   profiles?: ProfileMode;
   /**
    * `false` leaves out the rule families added for issue 13 (extensions, attachments, narrative
-   * links, Bundle fullUrl/link/reference rules, vital signs), so
+   * links, Bundle fullUrl/link/reference rules, vital signs, conformance consistency), so
    * `bench:validation` can measure their cost in the same run. The server never sets it.
    */
   extendedRules?: boolean;
@@ -60,6 +61,7 @@ export function warmValidation(): void {
   loadProfiles();
   loadExtensionDefinitions();
   loadVitalSigns();
+  loadSearchParameterDefinitions();
 }
 
 export function isKnownResourceType(name: string): boolean {
@@ -104,9 +106,11 @@ function validateInto(resource: unknown, expectedType: string | undefined, pathP
   if (profiles !== 'off') {
     for (const issue of checkProfiles(data, base, root, { mode: profiles, byType })) issues.push(issue);
   }
-  // The core vital-signs profiles follow the profile mode (see vitalSignsByCode).
-  if (run.extended && type === 'Observation' && profiles !== 'off') {
-    issues.push(...checkVitalSigns(data, base, root, run.vitalSignsByCode));
+  // Core R4 rules by resource type (the vital-signs profiles follow the profile mode: see vitalSignsByCode).
+  if (run.extended) {
+    if (type === 'Observation' && profiles !== 'off') issues.push(...checkVitalSigns(data, base, root, run.vitalSignsByCode));
+    else if (type === 'SearchParameter') issues.push(...checkSearchParameter(data, base));
+    else if (type === 'CapabilityStatement') issues.push(...checkCapabilityStatement(data, base));
   }
   for (const embedded of structure.embedded) {
     // A type's national profile does not apply to contained resources (they are not registry entries).
