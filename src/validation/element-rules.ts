@@ -15,6 +15,11 @@ export interface ElementRuleEnv {
   rootResource: unknown;
 }
 
+/** Whether a node of this model may need element rules even without extensions. */
+export function hasElementRules(modelKey: string): boolean {
+  return modelKey === 'Attachment' || modelKey === 'Narrative';
+}
+
 export function runElementRules(modelKey: string, node: Record<string, unknown>, expression: string, site: ExtensionSite, env: ElementRuleEnv, issues: Issue[]): void {
   if (modelKey === 'Attachment') checkAttachment(node, expression, issues);
   else if (modelKey === 'Narrative') checkNarrativeLinks(node, expression, env, issues);

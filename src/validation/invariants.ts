@@ -6,7 +6,7 @@ import { buildIssue } from './codes';
 import { constraintTriggers } from './constraint-triggers';
 import { compileFast, Unsupported, type ChoiceNames, type FastEnv, type FastEvaluator } from './fast-fhirpath';
 import { loadDefinitions, type Constraint, type ElementModel, type TypeModel, type Variant } from './definitions';
-import { runElementRules, type ElementRuleEnv } from './element-rules';
+import { hasElementRules, runElementRules, type ElementRuleEnv } from './element-rules';
 import { correctedExpression, nativeConstraint } from './invariant-corrections';
 
 /**
@@ -58,6 +58,8 @@ interface PropertyPlan {
 
 interface ModelPlan {
   model: TypeModel;
+  /** Attachment, Narrative: element rules apply to every node (others only when they hold extensions). */
+  elementRules: boolean;
   checks: CompiledConstraint[];
   properties: Map<string, PropertyPlan>;
 }
@@ -143,7 +145,7 @@ function getPlan(key: string): ModelPlan | undefined {
   const { models } = loadDefinitions();
   const model = models.get(key);
   if (!model) return undefined;
-  plan = { model, checks: [], properties: new Map() };
+  plan = { model, elementRules: hasElementRules(model.key), checks: [], properties: new Map() };
   plans.set(key, plan); // before recursing: models are recursive (Extension, Questionnaire.item)
   for (const c of model.constraints) {
     const compiled = compileConstraint(c, model.fhirPathBase, model);
@@ -302,7 +304,7 @@ function choiceNames(): ChoiceNames {
  */
 function walk(plan: ModelPlan, node: Record<string, unknown>, expression: string, cx: WalkContext, path: string, via: PropertyPlan | undefined): void {
   if (plan.checks.length > 0) runChecks(plan.checks, node, expression, cx);
-  if (cx.elementRules) {
+  if (cx.elementRules && (plan.elementRules || node.extension !== undefined || node.modifierExtension !== undefined)) {
     const site = via ? { path, type: via.variant.type, parentKey: via.ownerKey, name: via.name, isResource: false } : { path, type: plan.model.key, isResource: true };
     runElementRules(plan.model.key, node, expression, site, cx.env as unknown as ElementRuleEnv, cx.issues);
   }
