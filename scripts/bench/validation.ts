@@ -3,6 +3,10 @@
  * the same run: JSON.parse of the same resource's text (what every request
  * pays anyway). Rounds alternate baseline and validator so machine noise hits
  * both; the median round of each is reported, with validator/parse ratios.
+ * The validator also runs without the rule families of issue 13 (extensions,
+ * attachments, narrative links, Bundle rules, vital signs, conformance;
+ * `extendedRules: false`) in the same rounds: `validateBaselineRulesMicros`
+ * is "before", `validateMicros` "after", `extendedRulesCostMicros` the difference.
  *
  * Build with `npm run build`, run with
  *   node dist/scripts/bench/validation.js [iterations per round, default 20000] [--rounds 5]
@@ -11,6 +15,9 @@
  * "profile not known to this server") do not make a resource invalid, as on the server.
  */
 import { validateResource, warmValidation } from '../../src/validation';
+
+/** The validator without the issue-13 rule families: the "before" of the same run. */
+const BASELINE_RULES = { extendedRules: false } as const;
 
 const observation = {
   resourceType: 'Observation',
@@ -28,6 +35,22 @@ const observation = {
   subject: { reference: 'Patient/example' },
   effectiveDateTime: '1999-07-02',
   valueQuantity: { value: 44, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+};
+
+/** The same Observation as sent with a narrative (a fragment link) and a core extension, so the new rules have work to do. */
+const narratedObservation = {
+  ...observation,
+  id: 'heart-rate-narrated',
+  text: {
+    status: 'generated',
+    div: '<div xmlns="http://www.w3.org/1999/xhtml"><p>Heart rate <span id="hr">44 beats/minute</span> (<a href="#hr">value</a>)</p></div>',
+  },
+  extension: [
+    {
+      url: 'http://hl7.org/fhir/StructureDefinition/observation-bodyPosition',
+      valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '33586001', display: 'Sitting position' }] },
+    },
+  ],
 };
 
 const patient = {
@@ -73,27 +96,34 @@ function measure(name: string, resource: object, iterations: number, rounds: num
   // Warm-up of both paths.
   time(Math.min(iterations, 5000), () => validateResource(resource));
   time(Math.min(iterations, 5000), () => JSON.parse(text));
+  time(Math.min(iterations, 5000), () => validateResource(resource, BASELINE_RULES));
   const parse: number[] = [];
   const validate: number[] = [];
+  const baseline: number[] = [];
   const both: number[] = [];
   for (let r = 0; r < rounds; r++) {
     parse.push(time(iterations, () => JSON.parse(text)));
+    baseline.push(time(iterations, () => validateResource(resource, BASELINE_RULES)));
     validate.push(time(iterations, () => validateResource(resource)));
     both.push(time(iterations, () => validateResource(JSON.parse(text))));
   }
   const p = median(parse);
   const v = median(validate);
+  const v0 = median(baseline);
   const b = median(both);
   return {
     bytes: text.length,
     nonErrorIssues,
     jsonParseMicros: r2(p),
+    validateBaselineRulesMicros: r2(v0),
     validateMicros: r2(v),
+    extendedRulesCostMicros: r2(v - v0),
     parseAndValidateMicros: r2(b),
     validatePerSecond: Math.round(1e6 / v),
     validateOverParse: r2(v / p),
     parseAndValidateOverParse: r2(b / p),
     roundsValidateMicros: validate.map(r2),
+    roundsBaselineRulesMicros: baseline.map(r2),
     roundsParseMicros: parse.map(r2),
   };
 }
@@ -105,6 +135,7 @@ const warmStart = Date.now();
 warmValidation();
 const warmMillis = Date.now() - warmStart;
 const observation_ = measure('Observation', observation, iterations, rounds);
+const narrated_ = measure('Observation with narrative and extension', narratedObservation, iterations, rounds);
 const patient_ = measure('Patient', patient, iterations, rounds);
 console.log(
   JSON.stringify(
@@ -113,6 +144,7 @@ console.log(
       rounds,
       warmMillis,
       observation: observation_,
+      narratedObservation: narrated_,
       patient: patient_,
       // Kept for continuity with earlier output.
       observationMicros: observation_.validateMicros,

@@ -17,12 +17,26 @@ export const VALIDATION_CODES = {
   invariant: { nhisCode: 'NHIS-2005', code: 'invariant', title: 'Invariant failed' },
   /** More than one variant of a choice element (`value[x]`). */
   choiceType: { nhisCode: 'NHIS-2006', code: 'structure', title: 'Choice type' },
-  /** A Bundle rule (fullUrl consistency or uniqueness). */
+  /** A Bundle rule (fullUrl form, consistency or uniqueness; link relations). */
   bundleRule: { nhisCode: 'NHIS-2007', code: 'invalid', title: 'Bundle rule' },
   /** The body is not a JSON object, or its resourceType is missing or unknown. */
   notAResource: { nhisCode: 'NHIS-2008', code: 'invalid', title: 'Not a resource' },
   /** A code not in the ValueSet of a required binding of the core specification. */
   binding: { nhisCode: 'NHIS-2009', code: 'code-invalid', title: 'Required binding' },
+  /** An invariant that could not be evaluated on this instance: validation fails closed rather than passing it. */
+  invariantNotEvaluated: { nhisCode: 'NHIS-2010', code: 'invariant', title: 'Invariant could not be evaluated' },
+  /** In a document or collection Bundle, a reference that does not resolve to one entry (or to no existing version). */
+  bundleReference: { nhisCode: 'NHIS-2011', code: 'business-rule', title: 'Bundle reference does not resolve' },
+  /** An Attachment whose declared size or hash disagrees with its inline data. */
+  attachment: { nhisCode: 'NHIS-2012', code: 'business-rule', title: 'Attachment size or hash' },
+  /** A known extension used against its definition (value type, context, sub-extensions, modifier flag). */
+  extension: { nhisCode: 'NHIS-2013', code: 'business-rule', title: 'Extension definition' },
+  /** An extension whose definition the server does not know (warning: not checked). */
+  unknownExtension: { nhisCode: 'NHIS-2014', code: 'business-rule', title: 'Unknown extension' },
+  /** A fragment link in the narrative (`href="#id"`) that names nothing in the resource. */
+  narrativeLink: { nhisCode: 'NHIS-2015', code: 'business-rule', title: 'Narrative link does not resolve' },
+  /** A SearchParameter or CapabilityStatement inconsistent with the definitions it names. */
+  conformance: { nhisCode: 'NHIS-2016', code: 'business-rule', title: 'SearchParameter / CapabilityStatement consistency' },
   /** Profile (national StructureDefinition): an element occurs too often or too rarely. */
   profileCardinality: { nhisCode: 'NHIS-2101', code: 'business-rule', title: 'Profile cardinality' },
   /** Profile: a value differs from the profile's fixed[x] value. */

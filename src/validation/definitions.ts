@@ -69,6 +69,7 @@ interface StructureDefinitionLike {
   type: string;
   abstract?: boolean;
   derivation?: string;
+  baseDefinition?: string;
   fhirVersion?: string;
   snapshot?: { element: ElementDefinitionLike[] };
 }
@@ -80,6 +81,8 @@ export interface Definitions {
   models: Map<string, TypeModel>;
   primitiveTypes: Set<string>;
   resourceTypes: Set<string>;
+  /** The type each core type or resource derives from (`Age` → `Quantity`, `Patient` → `DomainResource`). */
+  baseTypes: Map<string, string>;
 }
 
 let cached: Definitions | undefined;
@@ -111,7 +114,19 @@ function buildDefinitions(): Definitions {
     if (sd.kind === 'primitive-type') continue;
     buildModels(sd, { primitiveTypes, sdIds }, models);
   }
-  return { models, primitiveTypes, resourceTypes };
+  const baseTypes = new Map<string, string>();
+  for (const sd of sds) {
+    if (sd.baseDefinition?.startsWith(CORE_PREFIX)) baseTypes.set(sd.id, sd.baseDefinition.slice(CORE_PREFIX.length));
+  }
+  return { models, primitiveTypes, resourceTypes, baseTypes };
+}
+
+/** `type` and every type it derives from, most specific first (`Age`, `Quantity`, `Element`). */
+export function typeLineage(type: string): string[] {
+  const { baseTypes } = loadDefinitions();
+  const out = [type];
+  for (let t = baseTypes.get(type); t !== undefined && !out.includes(t); t = baseTypes.get(t)) out.push(t);
+  return out;
 }
 
 interface BuildContext {

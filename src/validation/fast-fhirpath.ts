@@ -1,7 +1,7 @@
 /**
  * A fast evaluator for the small subset of FHIRPath that most constraints use:
  * member paths, `empty() exists() not() count() hasValue() startsWith() where() exists(criteria)`,
- * `= != and or xor implies`, string/number/boolean literals and parentheses.
+ * `= != and or xor implies`, string/number/boolean literals, `%ucum` and parentheses.
  *
  * fhirpath.js is complete but costs tens of microseconds per call (it wraps
  * every node in a typed ResourceNode); these closures work on the plain JSON.
@@ -31,6 +31,7 @@ export type FastEvaluator = (node: unknown, env: FastEnv) => Collection;
 const EMPTY: Collection = [];
 const TRUE: Collection = [true];
 const FALSE: Collection = [false];
+const UCUM: Collection = ['http://unitsofmeasure.org'];
 
 type Token = { t: 'id' | 'str' | 'num' | 'op' | 'var'; v: string };
 
@@ -218,6 +219,7 @@ export function compileFast(expression: string, choiceNames: ChoiceNames): FastE
       if (tok.v === '$this') fn = (input) => input;
       else if (tok.v === '%resource') fn = (_input, env) => [env.resource];
       else if (tok.v === '%rootResource') fn = (_input, env) => [env.rootResource];
+      else if (tok.v === '%ucum') fn = () => UCUM;
       else throw new Fail();
       if (!isOp('.')) return fn;
     } else if (tok.t === 'id' && !KEYWORD_OPS.has(tok.v)) {

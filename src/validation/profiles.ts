@@ -2,6 +2,8 @@ import type { Issue } from '../errors/fhir-error';
 import { checkBinding } from './bindings';
 import { buildIssue, type ValidationCode } from './codes';
 import { conformanceResourcesOf } from './conformance-resources';
+import { notEvaluatedMessage } from './invariants';
+import { isVitalSignsProfile } from './vital-signs';
 import { compileProfile, containsPattern, deepEqual, type CompiledProfile, type RuleNode, type StructureDefinitionInput } from './profile-compiler';
 
 /**
@@ -77,6 +79,8 @@ export function checkProfiles(resource: Record<string, unknown>, base: string, r
       if (profile) {
         if (profile.type === type) selected.set(url, profile);
         else issues.push(buildIssue('unknownProfile', `Profile ${url} is for ${profile.type}, not ${type}`, [`${base}.meta.profile[${i}]`]));
+      } else if (isVitalSignsProfile(url)) {
+        // A core vital-signs profile: checked by vital-signs.ts.
       } else if (url.startsWith(NATIONAL_PROFILE_BASE)) {
         issues.push(buildIssue('unknownProfile', `Unknown national profile ${url}`, [`${base}.meta.profile[${i}]`]));
       } else {
@@ -146,7 +150,9 @@ function checkNodeValue(node: RuleNode, value: unknown, expression: string, cx: 
   }
   if (node.targetTypes) checkTarget(node, value, expression, cx);
   for (const c of node.constraints) {
-    if (!c.test(value, cx.env)) report(cx, 'profileConstraint', node, `${c.key}: ${c.human}`, expression);
+    const outcome = c.test(value, cx.env);
+    if (outcome === false) report(cx, 'profileConstraint', node, `${c.key}: ${c.human}`, expression);
+    else if (typeof outcome === 'string') report(cx, 'profileConstraint', node, notEvaluatedMessage(c.key, outcome), expression);
   }
   if (typeof value !== 'object' || Array.isArray(value)) return;
   const obj = value as Record<string, unknown>;

@@ -3,11 +3,14 @@ import { isLosslessNumber } from 'lossless-json';
 import type { Issue } from '../errors/fhir-error';
 import { checkBundleRules } from './bundle-rules';
 import { buildIssue } from './codes';
+import { checkCapabilityStatement, checkSearchParameter, loadSearchParameterDefinitions } from './conformance-rules';
 import { loadDefinitions } from './definitions';
 import { childExpression, pointerToExpression } from './expression';
+import { loadExtensionDefinitions } from './extension-definitions';
 import { checkInvariants, warmInvariants } from './invariants';
 import { checkProfiles, loadProfiles, type ProfileMode } from './profiles';
 import { checkStructure, getStructureValidator, type FhirErrorParams } from './schema';
+import { checkVitalSigns, loadVitalSigns } from './vital-signs';
 
 export interface ValidateOptions {
   /** The resource type the request demands (e.g. from the URL); a mismatch is an issue. */
@@ -20,6 +23,20 @@ export interface ValidateOptions {
    * (except contained ones); `off` ignores them.
    */
   profiles?: ProfileMode;
+  /**
+   * `false` leaves out the rule families added for issue 13 (extensions, attachments, narrative
+   * links, Bundle fullUrl/link/reference rules, vital signs, conformance consistency), so
+   * `bench:validation` can measure their cost in the same run. The server never sets it.
+   */
+  extendedRules?: boolean;
+  /**
+   * Whether an Observation coded with a vital-sign LOINC code is checked against the R4
+   * vital-signs profiles without claiming them (observation.html#vitals makes them mandatory
+   * by code). Default: when `profiles` is `enforce` (production: NATIONAL_PROFILES on, or
+   * auto with REGISTRY_MODE=strict). A claimed vital-signs profile is checked unless
+   * `profiles` is `off`.
+   */
+  vitalSignsByCode?: boolean;
 }
 
 /**
@@ -30,7 +47,9 @@ export interface ValidateOptions {
  */
 export function validateResource(resource: unknown, options: ValidateOptions = {}): Issue[] {
   const issues: Issue[] = [];
-  validateInto(resource, options.expectedType, options.pathPrefix, undefined, options.profiles ?? 'claimed', true, issues);
+  const profiles = options.profiles ?? 'claimed';
+  const run: Run = { profiles, extended: options.extendedRules ?? true, vitalSignsByCode: options.vitalSignsByCode ?? profiles === 'enforce', issues };
+  validateInto(resource, options.expectedType, options.pathPrefix, undefined, true, run);
   return issues;
 }
 
@@ -40,6 +59,9 @@ export function warmValidation(): void {
   for (const t of resourceTypes) getStructureValidator(t);
   warmInvariants(resourceTypes);
   loadProfiles();
+  loadExtensionDefinitions();
+  loadVitalSigns();
+  loadSearchParameterDefinitions();
 }
 
 /**
@@ -61,15 +83,15 @@ export function isKnownResourceType(name: string): boolean {
   return loadDefinitions().resourceTypes.has(name);
 }
 
-function validateInto(
-  resource: unknown,
-  expectedType: string | undefined,
-  pathPrefix: string | undefined,
-  rootResource: unknown,
-  profiles: ProfileMode,
-  byType: boolean,
-  issues: Issue[],
-): void {
+interface Run {
+  profiles: ProfileMode;
+  extended: boolean;
+  vitalSignsByCode: boolean;
+  issues: Issue[];
+}
+
+function validateInto(resource: unknown, expectedType: string | undefined, pathPrefix: string | undefined, rootResource: unknown, byType: boolean, run: Run): void {
+  const { issues, profiles } = run;
   const where = pathPrefix ?? expectedType ?? 'Resource';
   if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
     issues.push(buildIssue('notAResource', 'A resource must be a JSON object', [where]));
@@ -92,18 +114,26 @@ function validateInto(
 
   const data = (structure.sawLossless ? toPlainNumbers(resource) : resource) as Record<string, unknown>;
   const root = rootResource ?? data;
-  for (const issue of checkInvariants(type, data, base, root)) issues.push(issue);
+  for (const issue of checkInvariants(type, data, base, root, run.extended)) issues.push(issue);
   if (type === 'Bundle') {
-    for (const issue of checkBundleRules(data, base, isKnownResourceType)) issues.push(issue);
+    for (const issue of checkBundleRules(data, base, isKnownResourceType, run.extended)) issues.push(issue);
   }
   if (profiles !== 'off') {
     for (const issue of checkProfiles(data, base, root, { mode: profiles, byType })) issues.push(issue);
+  }
+  // Core R4 rules by resource type (the vital-signs profiles follow the profile mode: see vitalSignsByCode).
+  if (run.extended) {
+    if (type === 'Observation' && profiles !== 'off') issues.push(...checkVitalSigns(data, base, root, run.vitalSignsByCode));
+    else if (type === 'SearchParameter') issues.push(...checkSearchParameter(data, base));
+    else if (type === 'CapabilityStatement') issues.push(...checkCapabilityStatement(data, base));
   }
   for (const embedded of structure.embedded) {
     // A type's national profile does not apply to contained resources (they are not registry entries).
     const contained = embedded.instancePath.startsWith('/contained/');
     const at = pointerToExpression(base, embedded.instancePath);
-    validateInto(embedded.resource, undefined, at, root, profiles, byType && !contained, issues);
+    // FHIRPath's %rootResource is the container only for contained resources; a Bundle entry or a
+    // Parameters resource is its own root (ref-1 looks for `#id` in the entry's contained, not the Bundle's).
+    validateInto(embedded.resource, undefined, at, contained ? root : undefined, byType && !contained, run);
   }
 }
 

@@ -6,6 +6,11 @@
 const EMPTY_NARRATIVE = 'txt-1/txt-2: text.div is an empty <div> (narrative SHALL have non-whitespace content)';
 const SEARCH_PARAMETER_NO_BASE = 'SearchParameter.base is 1..* but missing';
 const LOGICAL_MODEL_NO_BASE = 'sdf-4: not abstract, yet no baseDefinition (logical pattern model)';
+// Generated v3 narratives link each code as href="#CODE" while its anchor is named "v3-<CodeSystem>-CODE":
+// the fragment names nothing in the narrative or the resource (narrative.html; Element.id is for internal references).
+const V3_NARRATIVE_LINKS = 'narrative links href="#CODE" resolve to nothing (the anchors are named "v3-<CodeSystem>-CODE")';
+const CONCEPT_COMMENTS_ON_CODESYSTEM =
+  'extension valueset-concept-comments on CodeSystem.concept; its R4 context is ValueSet.compose.include.concept';
 
 export const KNOWN_INVALID_EXAMPLES: Record<string, string> = {
   'ActivityDefinition-blood-tubes-supply.json': EMPTY_NARRATIVE,
@@ -38,4 +43,40 @@ export const KNOWN_INVALID_EXAMPLES: Record<string, string> = {
   'StructureDefinition-Event.json': LOGICAL_MODEL_NO_BASE,
   'StructureDefinition-FiveWs.json': LOGICAL_MODEL_NO_BASE,
   'StructureDefinition-Request.json': LOGICAL_MODEL_NO_BASE,
+  'DiagnosticReport-example-pgx.json':
+    'presentedForm.hash is the hex SHA-1 of the base64 text; Attachment.hash is the base64 SHA-1 of the data (datatypes.html#Attachment)',
+  'Observation-f202.json':
+    'body temperature (LOINC 8310-5) without effective[x]; the vital-signs profiles, mandatory by code in R4, require it (observation.html#vitals)',
+  'Bundle-valueset-expansions.json':
+    'extension translation on ValueSet.expansion.contains; its R4 contexts are string, code and markdown (it belongs on _display)',
+  'Bundle-valuesets.json': CONCEPT_COMMENTS_ON_CODESYSTEM,
+  'CodeSystem-dicom-dcim.json': CONCEPT_COMMENTS_ON_CODESYSTEM,
+  'Bundle-hla-1.json': "extension hla-genotyping-results-glstring has a sub-extension 'uri'; its definition names them 'url' and 'text'",
+  'Bundle-v3-valuesets.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-ActCode.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-ActReason.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-ActRelationshipType.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-CalendarCycle.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-ContextControl.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-EntityCode.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-EntityNamePartQualifier.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-NullFlavor.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-ObservationInterpretation.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-RoleCode.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-RouteOfAdministration.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-hl7Realm.json': V3_NARRATIVE_LINKS,
+  'CodeSystem-v3-orderableDrugForm.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-ActCode.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-ActReason.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-ActRelationshipType.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-CalendarCycle.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-ContextControl.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-EntityCode.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-EntityNamePartQualifier.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-NullFlavor.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-ObservationInterpretation.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-RoleCode.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-RouteOfAdministration.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-hl7Realm.json': V3_NARRATIVE_LINKS,
+  'ValueSet-v3-orderableDrugForm.json': V3_NARRATIVE_LINKS,
 };

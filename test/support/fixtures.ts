@@ -15,6 +15,8 @@ export function buildObservation(overrides: Record<string, unknown> = {}): Recor
   return {
     resourceType: 'Observation',
     status: 'final',
+    // A heart rate is a vital sign: with profiles enforced, R4's vital-signs profile requires this category.
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
     code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
     effectiveDateTime: '2026-01-02T10:00:00Z',
     valueQuantity: { value: 72, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },

@@ -32,6 +32,7 @@ test.each([
   "contained.id.first() & '-' & status = 'a-final'",
   'value.value >= 3 and value.value < 4',
   "'#a'.substring(1) in %rootResource.contained.id",
+  "value.system.empty() or value.system = %ucum",
 ])('%s agrees with fhirpath.js', (expression) => {
   const fast = compileFast(expression, choices);
   expect(fast).toBeDefined();

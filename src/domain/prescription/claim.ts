@@ -44,7 +44,8 @@ export async function acceptPrescription(ctx: FhirContext, writer: Writer, taskI
     }
     const current = await findPrescription(tx, taskId);
     if (!current) throw unknownTask(taskId);
-    if (current.accessCodeHash !== codeHash) throw FhirError.forbidden(`Wrong access code for Task/${taskId}`, { code: PRESCRIPTION_CODES.wrongAccessCode, expression: ['ac'] });
+    // A wrong access code answers exactly as an unknown Task: $accept must not tell whether a prescription exists.
+    if (current.accessCodeHash !== codeHash) throw unknownTask(taskId);
     if (current.state === 'in-progress' && current.ownerOrg === pharmacy.organization && current.leaseExpiresAt && current.leaseExpiresAt > now) {
       return { row: current, secret: deriveClaimSecret(key, taskId, current.claimCounter) };
     }

@@ -14,6 +14,7 @@ export const PRESCRIPTION_CODES = {
   validityInvalid: 'NHIS-6006',
   useWorkflow: 'NHIS-6007',
   groupMismatch: 'NHIS-6008',
+  numberInvalid: 'NHIS-6009',
   taskUnknown: 'NHIS-6010',
   wrongAccessCode: 'NHIS-6011',
   wrongSecret: 'NHIS-6012',

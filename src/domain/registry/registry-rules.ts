@@ -18,12 +18,35 @@ function rule(path: string, nhisCode: string, diagnostics: string): Issue {
   return { severity: 'error', code: 'business-rule', diagnostics, expression: [path], nhisCode };
 }
 
+/**
+ * The earliest and latest instant (ms) a FHIR date or dateTime can denote: a partial date covers
+ * its whole year, month or day, and a date without a zone may be in any zone (UTC+14 .. UTC-12).
+ */
+function instantRange(value: string): { earliest: number; latest: number } | undefined {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T[^Zz+-]+(?:[Zz]|[+-]\d{2}:\d{2}))?)?)?$/.exec(value);
+  if (!m) return undefined;
+  if (m[4]) {
+    const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}${m[4]}`);
+    return Number.isNaN(t) ? undefined : { earliest: t, latest: t };
+  }
+  const [y, mo, d] = [Number(m[1]), m[2] ? Number(m[2]) - 1 : undefined, m[3] ? Number(m[3]) : undefined];
+  const start = Date.UTC(y, mo ?? 0, d ?? 1);
+  const end = d !== undefined ? Date.UTC(y, mo!, d + 1) : mo !== undefined ? Date.UTC(y, mo + 1, 1) : Date.UTC(y + 1, 0, 1);
+  return { earliest: start - 14 * 3_600_000, latest: end + 12 * 3_600_000 - 1 };
+}
+
+/**
+ * Whether a prescription authored `at` is a new order for a patient already dead then. Instants
+ * are compared, not calendar days: a record dated at or before the death (or possibly so, for
+ * partial dates) is history. Without authoredOn the prescription is new now, after any death.
+ */
 function isDeceasedBy(patient: Record<string, unknown>, at: string | undefined): boolean {
   if (patient.deceasedBoolean === true) return true;
-  const died = typeof patient.deceasedDateTime === 'string' ? patient.deceasedDateTime : undefined;
+  const died = typeof patient.deceasedDateTime === 'string' ? instantRange(patient.deceasedDateTime) : undefined;
   if (!died) return false;
-  // Without authoredOn the prescription is new now, after the death.
-  return at === undefined || at.slice(0, 10) >= died.slice(0, 10);
+  if (at === undefined) return true;
+  const authored = instantRange(at);
+  return authored !== undefined && authored.earliest > died.latest;
 }
 
 function periodCovers(period: unknown, at: string): boolean {

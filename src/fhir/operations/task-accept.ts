@@ -9,8 +9,9 @@ import { NO_STORE } from './prescription-body';
 
 /**
  * 200: a Parameters with the Task, the claim `secret` (known only to this
- * pharmacy; the same on a retry) and `leaseExpires`. 401 no token, 403 wrong
- * access code or not a pharmacy, 404 unknown Task, 409 claimed by another
+ * pharmacy; the same on a retry) and `leaseExpires`. 401 no token, 403 not a
+ * pharmacy, 404 unknown Task or wrong access code (one answer for both, so the
+ * operation reveals nothing about prescriptions the caller cannot name), 409 claimed by another
  * pharmacy or not ready (naming the state), 410 validity ended.
  */
 export async function taskAccept(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {

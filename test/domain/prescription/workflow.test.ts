@@ -135,10 +135,11 @@ test('happy path: prescribe → find → accept → close, with a receipt verifi
   expect(audits.length).toBe(3);
 });
 
-test('error statuses: 401 without a principal, 403 wrong access code / secret / not claimant / not a pharmacy, 404 unknown, 400 missing code', async () => {
+test('error statuses: 401 without a principal, 403 wrong secret / not claimant / not a pharmacy, 404 unknown or wrong access code, 400 missing code', async () => {
   const p = await prescribeOne();
   expect((await failure(taskAccept(h.ctx, buildRequest({ id: p.taskId, query: { ac: p.accessCode } })))).status).toBe(401);
-  expect((await failure(accept(p.taskId, 'f'.repeat(64), 'PH001'))).status).toBe(403);
+  // Issue 13: a wrong access code answers as an unknown Task (was 403), so $accept is no existence oracle.
+  expect((await failure(accept(p.taskId, 'f'.repeat(64), 'PH001'))).status).toBe(404);
   expect((await failure(accept('no-such-task', p.accessCode, 'PH001'))).status).toBe(404);
   expect((await failure(taskAccept(h.ctx, buildRequest({ id: p.taskId, principal: pharmacy('PH001') })))).status).toBe(400);
   expect((await failure(taskAccept(h.ctx, buildRequest({ id: p.taskId, query: { ac: p.accessCode }, principal: prescriber() })))).status).toBe(403);
