@@ -76,7 +76,11 @@ export async function warmValidationInSlices(isStopping: () => boolean = () => f
     warmInvariants([t]);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  loadProfiles();
+  for (const load of [loadProfiles, loadExtensionDefinitions, loadVitalSigns, loadSearchParameterDefinitions]) {
+    if (isStopping()) return;
+    load();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 export function isKnownResourceType(name: string): boolean {
