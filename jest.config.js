@@ -15,6 +15,10 @@ const transform = {
 const transformIgnorePatterns = ['/node_modules/'];
 const common = { testEnvironment: '<rootDir>/test/support/environment.js', transform, transformIgnorePatterns, setupFiles: ['<rootDir>/test/support/env.ts'] };
 module.exports = {
+  // One test file at a time (they share the machine's PostgreSQL and CPU), in a worker process that is
+  // replaced once it holds more than this after a file: each file loads the R4 definitions afresh, and
+  // a single process running every file in band ran out of heap.
+  workerIdleMemoryLimit: '1GB',
   // Servers start on fresh databases (migrations, validator warm-up): hooks get time on a loaded 2-core machine.
   testTimeout: 60_000,
   projects: [

@@ -17,6 +17,19 @@ import { isFhirError } from '../src/errors/fhir-error';
 import { findClient, insertClient, listClients, setClientActive } from '../src/repository/clients';
 import { databaseOptionsOf, openDatabase } from '../src/repository/db';
 import { migrateToLatest } from '../src/repository/migrate';
+import { insertAuditRows } from '../src/repository/audit-events';
+import type { Db } from '../src/repository/db';
+import { toAuditRow } from '../src/store/audit/audit-input';
+import { uuidIds } from '../src/shared/ids';
+
+/** Every change to a client is in the audit trail; the CLI runs with database access, as the operator. */
+async function audited(db: Db, action: 'create' | 'update', clientId: string, now: Date): Promise<void> {
+  const row = toAuditRow(
+    { claimedClientId: 'operator-cli', interaction: action, administeredClient: clientId, patientIds: [], outcome: 'success', requestId: `cli-${uuidIds.newId()}`, when: now },
+    uuidIds.newId(),
+  );
+  await insertAuditRows(db, [row]);
+}
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -51,6 +64,7 @@ async function main(): Promise<void> {
           { allowInsecureJwksUri: config.developmentCredentials },
         );
         if (!(await insertClient(handle.db, input, now))) throw new Error(`Client ${input.id} already exists`);
+        await audited(handle.db, 'create', input.id, now);
         process.stdout.write(`${JSON.stringify(await findClient(handle.db, input.id), null, 2)}\n`);
         break;
       }
@@ -68,6 +82,7 @@ async function main(): Promise<void> {
       case 'activate':
       case 'deactivate':
         if (!(await setClientActive(handle.db, values.id ?? '', command === 'activate', now))) throw new Error(`No client ${values.id}`);
+        await audited(handle.db, 'update', values.id ?? '', now);
         break;
       default:
         throw new Error('usage: npm run client -- add|list|show|activate|deactivate [--id ...]');

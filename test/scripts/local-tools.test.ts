@@ -1,6 +1,9 @@
 // The local tools (`npm run token`, `client`, `seed`) find a server started on any port through the
 // DATA_DIR/server.json it writes (issue 14, item 1), and development tokens live longer (item 2).
+import { writeFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
+import { Client } from 'pg';
+import { buildKeyPair } from '../support/tokens';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { ensureBuilt, runCli, startServerProcess, type ServerProcess } from '../support/cli';
 
@@ -93,5 +96,22 @@ describe('PostgreSQL, server on a port the tools are not told', () => {
     const body = (await res.json()) as { issue: { diagnostics: string }[] };
     expect(res.status).toBe(401);
     expect(body.issue[0].diagnostics).toContain(`Authentication failed: unknown token issuer http://127.0.0.1:1; this server's tokens are issued by ${server.url}`);
+  }, 60_000);
+
+  test('npm run client changes a client with database access, and the change is in the audit trail', async () => {
+    const { publicJwk } = await buildKeyPair('ES384');
+    const file = `${server.dataDir}/cli-key.json`;
+    writeFileSync(file, JSON.stringify(publicJwk));
+    const env = { DATA_DIR: server.dataDir, DATABASE_URL: database.url };
+    expect((await runCli('client', ['add', '--id', 'cli-pharmacy', '--role', 'pharmacy', '--organization', 'PH9', '--scopes', 'system/MedicationRequest.rs', '--jwks-file', file], env)).status).toBe(0);
+    expect((await runCli('client', ['deactivate', '--id', 'cli-pharmacy'], env)).status).toBe(0);
+    const c = new Client({ connectionString: database.url });
+    await c.connect();
+    try {
+      const { rows } = await c.query(`select action, client_id from audit_event where entity_type = 'client' and entity_id = 'cli-pharmacy' order by recorded`);
+      expect(rows).toEqual([{ action: 'C', client_id: 'operator-cli' }, { action: 'U', client_id: 'operator-cli' }]);
+    } finally {
+      await c.end();
+    }
   }, 60_000);
 });

@@ -206,4 +206,4 @@ test('PGlite: the same transaction, idempotency and async code runs on the embed
   } finally {
     await p.close();
   }
-}, 60_000);
+}, 180_000);
